@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
+
+
+class CoreConfig(AppConfig):
+    name = "apps.core"
+    label = "core"
+    verbose_name = "Core"
+    default = True
+
+
+class PlatformAdminConfig(admin_apps.AdminConfig):
+    """Django admin with a site that also lets warehouse admins in."""
+
+    default = False
+    default_site = "apps.core.admin_site.PlatformAdminSite"

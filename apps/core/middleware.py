@@ -1,0 +1,100 @@
+import logging
+import re
+import time
+import uuid
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
+from django.utils.functional import SimpleLazyObject, empty
+
+from .api_errors import envelope_for_status
+from .logging import request_id_var
+
+access_logger = logging.getLogger("apps.request")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
+API_PREFIX = "/api/"
+
+
+def _authenticated_user_id(request: HttpRequest) -> int | None:
+    # Read the user only if something already resolved it: evaluating Django's
+    # lazy user here would cost a session query on every anonymous request.
+    user = request.__dict__.get("user")
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    return getattr(user, "pk", None)
+
+
+class RequestIdMiddleware:
+    """Gives each request an id (the caller's X-Request-ID if sane), logs it on every
+    line written while serving it, returns it in the response, and writes one access
+    log line per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request.request_id = request_id
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        try:
+            response = self.get_response(request)
+            response[REQUEST_ID_HEADER] = request_id
+            if settings.ACCESS_LOG_ENABLED:
+                access_logger.info(
+                    "%s %s %s",
+                    request.method,
+                    request.path,
+                    response.status_code,
+                    extra={
+                        "method": request.method,
+                        "path": request.path,
+                        "status": response.status_code,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "user_id": _authenticated_user_id(request),
+                    },
+                )
+            return response
+        finally:
+            request_id_var.reset(token)
+
+
+class ApiErrorEnvelopeMiddleware:
+    """Under /api/, Django's own error pages (unknown URL, uncaught exception, CSRF,
+    bad Host) become the JSON error envelope. DRF views already answer with it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code >= 400
+            and request.path.startswith(API_PREFIX)
+            and not response.streaming
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            replacement = JsonResponse(
+                envelope_for_status(response.status_code), status=response.status_code
+            )
+            for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+                if header in response:
+                    replacement[header] = response[header]
+            return replacement
+        return response
+
+
+class CommonMiddleware(DjangoCommonMiddleware):
+    """Django's CommonMiddleware, without the trailing-slash redirect under /api/.
+
+    API paths are exact: a missing slash is a 404 in the envelope, not a redirect
+    that drops a POST body (or, with DEBUG on, a RuntimeError)."""
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        if request.path_info.startswith(API_PREFIX):
+            return False
+        return super().should_redirect_with_slash(request)

@@ -1,0 +1,56 @@
+"""Helpers for tests that race real PostgreSQL transactions against each other."""
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection, connections
+
+
+def run_concurrently(fn: Callable[[int], Any], *, threads: int, timeout: float = 60) -> list[Any]:
+    """Run fn(i) in `threads` threads released together by a barrier. Each thread has
+    its own database connection and closes it. Returns the results (or exceptions)
+    in thread order; fails if any thread is still running after `timeout` seconds,
+    which is how a deadlock or a lost wake-up shows up."""
+    barrier = threading.Barrier(threads)
+    results: list[Any] = [None] * threads
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait(timeout=timeout)
+            results[i] = fn(i)
+        except BaseException as exc:  # report it, do not hide it in the thread
+            results[i] = exc
+        finally:
+            connections.close_all()
+
+    pool = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]
+    for thread in pool:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in pool:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    stuck = sum(thread.is_alive() for thread in pool)
+    assert stuck == 0, f"{stuck} of {threads} threads still running after {timeout}s"
+    return results
+
+
+def wait_until_blocked_on_lock(*, count: int = 1, timeout: float = 10) -> None:
+    """Wait until `count` other backends of this database wait on a lock (a row lock
+    held by the caller's open transaction). Deterministic: no guessing with sleep."""
+    deadline = time.monotonic() + timeout
+    with connection.cursor() as cursor:
+        while True:
+            # Activity is snapshotted once per transaction; the caller may be in one.
+            cursor.execute("SELECT pg_stat_clear_snapshot()")
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock' "
+                "AND pid <> pg_backend_pid()"
+            )
+            if cursor.fetchone()[0] >= count:
+                return
+            if time.monotonic() > deadline:
+                raise AssertionError(f"no {count} backend(s) blocked on a lock within {timeout}s")
+            time.sleep(0.01)

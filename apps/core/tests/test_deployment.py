@@ -1,0 +1,177 @@
+"""docker-compose.yml and the Dockerfile run the processes the design lists, from one image.
+
+Static checks on the files themselves: no Docker engine and no database needed.
+"""
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+COMPOSE_FILE = REPO_ROOT / "docker-compose.yml"
+DOCKERFILE = REPO_ROOT / "Dockerfile"
+
+# The process commands exactly as the design document lists them.
+PROCESS_COMMANDS = {
+    "migrate": ".venv/bin/python manage.py migrate --noinput",
+    "web": ".venv/bin/gunicorn config.wsgi:application --bind 0.0.0.0:8000 --workers 4",
+    "worker": ".venv/bin/celery -A config worker --loglevel INFO",
+    "beat": ".venv/bin/celery -A config beat --loglevel INFO",
+}
+APP_SERVICES = tuple(PROCESS_COMMANDS)
+
+
+def _compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def _services() -> dict[str, Any]:
+    return _compose()["services"]
+
+
+def _dockerfile_instructions() -> list[str]:
+    """The Dockerfile's instructions, comments dropped and continuation lines joined."""
+    lines = [
+        line for line in DOCKERFILE.read_text().splitlines() if not line.lstrip().startswith("#")
+    ]
+    return [
+        instruction.strip()
+        for instruction in re.sub(r"\\\n", " ", "\n".join(lines)).splitlines()
+        if instruction.strip()
+    ]
+
+
+def test_compose_services_all_defined():
+    # given
+    expected = {"db", "redis", "migrate", "web", "worker", "beat"}
+
+    # when
+    services = set(_services())
+
+    # then
+    assert expected <= services, f"missing services: {sorted(expected - services)}"
+
+
+def test_compose_app_services_share_one_image_built_from_dockerfile():
+    # given
+    services = _services()
+
+    # when
+    images = {services[name].get("image") for name in APP_SERVICES}
+    builds = [services[name].get("build") for name in APP_SERVICES]
+
+    # then
+    assert len(images) == 1 and None not in images, f"images differ: {images}"
+    for build in builds:
+        context = build if isinstance(build, str) else build.get("context")
+        dockerfile = (
+            "Dockerfile" if isinstance(build, str) else build.get("dockerfile", "Dockerfile")
+        )
+        assert context == "."
+        assert dockerfile == "Dockerfile"
+
+
+@pytest.mark.parametrize("service", APP_SERVICES)
+def test_compose_command_matches_design_process_command(service):
+    # given
+    expected = PROCESS_COMMANDS[service].split()
+
+    # when
+    command = _services()[service].get("command")
+
+    # then
+    assert isinstance(command, list), "commands are written in exec form (a list)"
+    assert command == expected
+
+
+def test_compose_web_publishes_port_8000():
+    # given
+    web = _services()["web"]
+
+    # when
+    ports = [str(port) for port in web.get("ports", [])]
+
+    # then
+    assert any(port.split(":")[-1].split("/")[0] == "8000" for port in ports), ports
+    assert "8000:8000" in ports
+
+
+def test_compose_web_waits_for_migrate_completed_successfully():
+    # given
+    web = _services()["web"]
+
+    # when
+    depends_on = web.get("depends_on", {})
+
+    # then
+    assert depends_on.get("migrate", {}).get("condition") == "service_completed_successfully"
+
+
+def test_compose_migrate_waits_for_db_healthy():
+    # given
+    migrate = _services()["migrate"]
+
+    # when
+    depends_on = migrate.get("depends_on", {})
+
+    # then
+    assert depends_on.get("db", {}).get("condition") == "service_healthy"
+
+
+def test_compose_db_has_healthcheck():
+    # given
+    db = _services()["db"]
+
+    # when
+    healthcheck = db.get("healthcheck", {})
+
+    # then
+    assert healthcheck.get("test"), "db needs a healthcheck for migrate's service_healthy"
+    assert not healthcheck.get("disable", False)
+    assert "pg_isready" in " ".join(healthcheck["test"])
+
+
+def test_compose_app_services_use_production_settings_and_service_hosts():
+    # given
+    services = _services()
+
+    # when
+    environments = {name: services[name].get("environment", {}) for name in APP_SERVICES}
+
+    # then
+    for name, environment in environments.items():
+        assert environment.get("DJANGO_SETTINGS_MODULE") == "config.settings.production", name
+        assert "@db:5432/" in environment.get("DATABASE_URL", ""), name
+        assert environment.get("REDIS_URL") == "redis://redis:6379/0", name
+        assert environment.get("CELERY_BROKER_URL") == "redis://redis:6379/1", name
+        assert environment.get("DJANGO_SECRET_KEY"), name
+
+
+def test_dockerfile_venv_installed_with_poetry_only_main():
+    # given
+    instructions = _dockerfile_instructions()
+
+    # when
+    installs = [line for line in instructions if "poetry install" in line]
+
+    # then
+    assert installs, "the Dockerfile installs the dependencies with `poetry install`"
+    assert all("--only main" in line for line in installs)
+    assert any(line.startswith("WORKDIR /app") for line in instructions)
+    assert any('"poetry==2.1.4"' in line or "poetry==2.1.4" in line for line in instructions)
+
+
+def test_dockerfile_cmd_runs_gunicorn_from_venv():
+    # given
+    instructions = _dockerfile_instructions()
+
+    # when
+    cmds = [line for line in instructions if line.startswith("CMD ")]
+
+    # then
+    assert cmds, "the Dockerfile has a default CMD"
+    assert ".venv/bin/gunicorn" in cmds[-1]
+    assert yaml.safe_load(cmds[-1].removeprefix("CMD ")) == PROCESS_COMMANDS["web"].split()

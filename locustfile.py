@@ -1,0 +1,165 @@
+"""Load scenarios for the inventory reservation API (Locust).
+
+Run against a server (web UI on http://localhost:8089)::
+
+    .venv/bin/locust -f locustfile.py --host http://127.0.0.1:8000
+
+or headless, e.g. 50 users spawned 5 per second for two minutes::
+
+    .venv/bin/locust -f locustfile.py --host http://127.0.0.1:8000 \\
+        --headless --users 50 --spawn-rate 5 --run-time 2m
+
+Raise the server's auth throttles first. Every simulated user signs up and logs
+in, and all of them come from one address, so the defaults (30/minute for
+tokens, 10/minute for sign-ups) would turn the run into a measure of 429s.
+Start the server with, for instance::
+
+    THROTTLE_RATE_AUTH_TOKEN=100000/minute THROTTLE_RATE_AUTH_SIGNUP=100000/minute
+
+(in the environment or .env; docker-compose.yml passes both through).
+
+Scenarios are ``HttpUser`` classes. ``ApiUser`` holds what they share (sign-up,
+log-in, the Bearer header, response checks against the API's error envelope);
+each scenario subclasses it. Later ones (shopper, flash sale, coupon drop) are
+more subclasses; pick some on the command line by class name, e.g.
+``locust -f locustfile.py AccountUser``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from locust import HttpUser, between, task
+from locust.exception import StopUser
+
+API = "/api/v1"
+PASSWORD = "Locust-pass-2026!"
+
+
+def _envelope_error_code(response: Any) -> str:
+    """The ``code`` of the API's ``{"error": {"code", "message", "details"}}``.
+
+    Only the code: messages vary (e.g. a throttle's wait time) and would split
+    Locust's error report into one row per distinct text."""
+    try:
+        return str(response.json()["error"]["code"])
+    except Exception:  # not JSON, or not the envelope (a proxy's page, a crash)
+        return "no_error_envelope"
+
+
+class ApiUser(HttpUser):
+    """Shared plumbing for the API's scenarios. Not run by itself."""
+
+    abstract = True
+    wait_time = between(1, 3)
+
+    email: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+
+    # --- requests ------------------------------------------------------------
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.access_token}"} if self.access_token else {}
+
+    def api_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        name: str,
+        expect: Iterable[int] = (200,),
+        auth: bool = True,
+        **kwargs: Any,
+    ) -> Any | None:
+        """Send a request; a status outside ``expect`` is a failure named by the
+        envelope's error code. Returns the parsed JSON body on success (None if
+        the body is not JSON), None on failure."""
+        headers = {**(self.auth_headers if auth else {}), **kwargs.pop("headers", {})}
+        with self.client.request(
+            method, path, name=name, headers=headers, catch_response=True, **kwargs
+        ) as response:
+            if response.status_code not in tuple(expect):
+                response.failure(f"HTTP {response.status_code} {_envelope_error_code(response)}")
+                return None
+            response.success()
+            try:
+                return response.json()
+            except Exception:
+                return None
+
+    # --- accounts -------------------------------------------------------------
+
+    def signup(self) -> bool:
+        self.email = f"load-{uuid.uuid4().hex}@example.com"
+        body = self.api_request(
+            "POST",
+            f"{API}/auth/signup/",
+            name=f"{API}/auth/signup/",
+            expect=(201,),
+            auth=False,
+            json={"email": self.email, "password": PASSWORD, "password_confirm": PASSWORD},
+        )
+        return body is not None
+
+    def login(self) -> bool:
+        body = self.api_request(
+            "POST",
+            f"{API}/auth/token/",
+            name=f"{API}/auth/token/",
+            auth=False,
+            json={"email": self.email, "password": PASSWORD},
+        )
+        return self._store_tokens(body)
+
+    def refresh_tokens(self) -> bool:
+        body = self.api_request(
+            "POST",
+            f"{API}/auth/token/refresh/",
+            name=f"{API}/auth/token/refresh/",
+            auth=False,
+            json={"refresh": self.refresh_token},
+        )
+        # Refresh tokens rotate: the old one is blacklisted, keep the new pair.
+        return self._store_tokens(body)
+
+    def _store_tokens(self, body: Any) -> bool:
+        if not body or "access" not in body or "refresh" not in body:
+            return False
+        self.access_token, self.refresh_token = body["access"], body["refresh"]
+        return True
+
+    def signup_and_login(self) -> None:
+        """Start as a fresh authenticated user; stop this user if that fails
+        (the failure is already in the statistics)."""
+        if not (self.signup() and self.login()):
+            raise StopUser()
+
+
+class AccountUser(ApiUser):
+    """A signed-in user: reads their profile, rotates tokens, glances at the docs."""
+
+    def on_start(self) -> None:
+        self.signup_and_login()
+
+    @task(5)
+    def me(self) -> None:
+        self.api_request("GET", f"{API}/auth/me/", name=f"{API}/auth/me/")
+
+    @task(1)
+    def token_refresh(self) -> None:
+        if not self.refresh_tokens():
+            # A lost pair (e.g. a rotation answered after a timeout): log in again.
+            self.login()
+
+    @task(1)
+    def browse_docs(self) -> None:
+        self.api_request("GET", "/api/schema/", name="/api/schema/", auth=False)
+        self.api_request("GET", "/api/docs/", name="/api/docs/", auth=False)
+
+    @task(1)
+    def healthz(self) -> None:
+        self.api_request("GET", "/healthz/", name="/healthz/", auth=False)
