@@ -16,6 +16,23 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """DESIGN.md: `audit` passes after every test that writes. The registered
+    invariant checks run right after the test body of every test with database
+    access, while its data is still there (before any rollback or flush)."""
+    result = yield
+    uses_db = item.get_closest_marker("django_db") or any(
+        name in item.fixturenames for name in ("db", "transactional_db")
+    )
+    if uses_db and not item.get_closest_marker("no_audit"):
+        from apps.core.audit import run_audit
+
+        violations = {name: found for name, found in run_audit().items() if found}
+        assert not violations, f"audit failed after the test: {violations}"
+    return result
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

@@ -7,6 +7,8 @@ from apps.core import health
 
 api_v1 = [
     path("", include("apps.accounts.urls")),
+    path("", include("apps.products.urls")),
+    path("", include("apps.stock.urls")),
 ]
 
 urlpatterns = [

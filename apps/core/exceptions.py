@@ -62,3 +62,14 @@ class Conflict(DomainError):
 class InvalidState(Conflict):
     code = "invalid_state"
     default_message = "The resource is not in a state that allows this action."
+
+
+class IdempotencyKeyInUse(Conflict):
+    code = "idempotency_key_in_use"
+    default_message = "A request with this Idempotency-Key is still being processed."
+
+
+class IdempotencyKeyMismatch(DomainError):
+    code = "idempotency_key_mismatch"
+    status_code = 422
+    default_message = "This Idempotency-Key was already used with a different request."

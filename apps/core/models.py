@@ -1,3 +1,4 @@
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 
@@ -8,3 +9,31 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class IdempotencyRecord(models.Model):
+    """The stored outcome of a mutating request sent with an Idempotency-Key.
+
+    Scoped to the caller and the route; committed in the same transaction as the
+    business change it records, so a replay never reports work that was rolled
+    back. Purged after IDEMPOTENCY_KEY_TTL_HOURS by a beat task.
+    """
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    route = models.CharField(max_length=200)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    response_body = models.JSONField(null=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        db_table = "core_idempotency_record"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "route", "key"], name="core_idempotency_unique_key"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route} {self.key}"

@@ -1,22 +1,70 @@
+"""Keyset ("cursor") pagination: constant cost at any depth, never a COUNT.
+
+A page is fetched with a row comparison on the ordering field and the primary
+key, ``WHERE (price, id) > (%s, %s) ORDER BY price, id LIMIT n + 1``, which a
+B-tree index on ``(price, id)`` answers by seeking straight to the position.
+DRF's CursorPagination keys on the first field alone and falls back to OFFSET
+among equal values, which grows with the number of ties.
+
+A view declares what clients may order by and its default:
+
+    ordering_fields = ("name", "price", "created_at")   # all NOT NULL columns
+    default_ordering = "-created_at"
+
+The cursor is opaque (base64 of a small JSON document); a cursor or page size
+that does not decode is a 400 `invalid`, never a 404 or a 500.
+"""
+
+import base64
+import binascii
+import json
+from collections import OrderedDict
+from typing import Any
+
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
-from rest_framework import pagination
-from rest_framework.exceptions import NotFound, ValidationError
+from django.db import connections
+from django.db.models import BooleanField, QuerySet
+from django.db.models.expressions import RawSQL
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+INVALID_CURSOR = {"cursor": ["Invalid cursor."]}
 
 
-class CursorPagination(pagination.CursorPagination):
-    """Cursor pagination: constant cost at any depth and no COUNT of the result.
+def _encode(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
-    `?page_size=` defaults to 20 and is capped at 100; a page size that is not a
-    positive integer, or a cursor that does not decode, is a 400 `invalid`.
-    """
 
+def _decode(token: str) -> dict[str, Any]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        payload = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise ValidationError(INVALID_CURSOR) from exc
+    if (
+        not isinstance(payload, dict)
+        or set(payload) != {"v", "k", "r", "o"}
+        or not isinstance(payload["r"], bool)
+        or not isinstance(payload["o"], str)
+    ):
+        raise ValidationError(INVALID_CURSOR)
+    return payload
+
+
+class KeysetPagination(BasePagination):
     page_size = 20
-    page_size_query_param = "page_size"
     max_page_size = 100
-    ordering = "-created_at"
+    page_size_query_param = "page_size"
+    cursor_query_param = "cursor"
+    ordering_query_param = "ordering"
 
-    def get_page_size(self, request):
+    # --- request parsing ------------------------------------------------------
+
+    def get_page_size(self, request) -> int:
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
             return self.page_size
@@ -28,16 +76,169 @@ class CursorPagination(pagination.CursorPagination):
             raise ValidationError({self.page_size_query_param: ["Must be a positive integer."]})
         return min(value, self.max_page_size)
 
-    def paginate_queryset(self, queryset, request, view=None):
-        # A cursor that decodes but carries a position of the wrong type for the
-        # ordering field (forged or stale) fails while filtering or querying.
-        try:
-            return super().paginate_queryset(queryset, request, view)
-        except (DjangoValidationError, ValueError, TypeError, OverflowError, DataError) as exc:
-            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+    def get_ordering(self, request, view) -> str:
+        default = getattr(view, "default_ordering", "-created_at")
+        allowed = getattr(view, "ordering_fields", ())
+        raw = request.query_params.get(self.ordering_query_param)
+        if raw is None or raw == "":
+            return default
+        if raw.lstrip("-") not in allowed:
+            choices = sorted([*allowed, *(f"-{f}" for f in allowed)])
+            raise ValidationError(
+                {self.ordering_query_param: [f"Must be one of: {', '.join(choices)}."]}
+            )
+        return raw
 
-    def decode_cursor(self, request):
+    # --- the query ------------------------------------------------------------
+
+    def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        self.request = request
+        self.page_size_value = self.get_page_size(request)
+        self.ordering = self.get_ordering(request, view)
+        descending = self.ordering.startswith("-")
+        self.field_name = self.ordering.lstrip("-")
+        model = queryset.model
         try:
-            return super().decode_cursor(request)
-        except NotFound as exc:
-            raise ValidationError({self.cursor_query_param: ["Invalid cursor."]}) from exc
+            self.field = model._meta.get_field(self.field_name)
+        except FieldDoesNotExist as exc:  # a view misconfiguration, not client input
+            raise RuntimeError(f"cannot order {model.__name__} by {self.field_name}") from exc
+        self.pk_field = model._meta.pk
+
+        token = request.query_params.get(self.cursor_query_param)
+        cursor = _decode(token) if token else None
+        if cursor is not None and cursor["o"] != self.ordering:
+            raise ValidationError(
+                {self.cursor_query_param: ["The cursor belongs to another ordering."]}
+            )
+        self.reverse = bool(cursor and cursor["r"])
+        # Walking backwards (a "previous" page) reads the index the other way.
+        scan_descending = descending != self.reverse
+        if cursor is not None:
+            queryset = queryset.filter(self._after(queryset, cursor, scan_descending))
+        sign = "-" if scan_descending else ""
+        keys = [f"{sign}{self.field_name}"]
+        if self.field_name != self.pk_field.name:
+            keys.append(f"{sign}{self.pk_field.name}")
+        rows = list(queryset.order_by(*keys)[: self.page_size_value + 1])
+
+        self.has_more = len(rows) > self.page_size_value
+        rows = rows[: self.page_size_value]
+        if self.reverse:
+            rows.reverse()
+        self.rows = rows
+        self.had_cursor = cursor is not None
+        return rows
+
+    def _after(self, queryset: QuerySet, cursor: dict[str, Any], descending: bool) -> RawSQL:
+        connection = connections[queryset.db]
+        value = self._cursor_value(self.field, cursor["v"], connection)
+        key = self._cursor_value(self.pk_field, cursor["k"], connection)
+        qn = connection.ops.quote_name
+        table = qn(queryset.model._meta.db_table)
+        field_sql = f"{table}.{qn(self.field.column)}"
+        key_sql = f"{table}.{qn(self.pk_field.column)}"
+        op = "<" if descending else ">"
+        if self.field_name == self.pk_field.name:
+            return RawSQL(f"{key_sql} {op} %s", (key,), output_field=BooleanField())
+        return RawSQL(
+            f"({field_sql}, {key_sql}) {op} (%s, %s)", (value, key), output_field=BooleanField()
+        )
+
+    @staticmethod
+    def _cursor_value(field, raw, connection):
+        """A cursor is client input: convert it with the field, then hold it to the
+        field's own validators (max digits, max length, integer range) and refuse
+        NUL bytes, so nothing the database would reject reaches it."""
+        try:
+            value = field.to_python(raw)
+            if value is None or (isinstance(value, str) and "\x00" in value):
+                raise ValueError("null or NUL")
+            field.run_validators(value)
+            return field.get_db_prep_value(value, connection)
+        except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
+            raise ValidationError(INVALID_CURSOR) from exc
+
+    # --- the response ---------------------------------------------------------
+
+    def _cursor_for(self, row, *, reverse: bool) -> str:
+        value = getattr(row, self.field.attname)
+        payload = {
+            "v": self.field.value_to_string(row) if value is not None else None,
+            "k": str(row.pk),
+            "r": reverse,
+            "o": self.ordering,
+        }
+        url = self.request.build_absolute_uri()
+        return replace_query_param(url, self.cursor_query_param, _encode(payload))
+
+    def get_next_link(self) -> str | None:
+        if not self.rows:
+            return None
+        if self.reverse or self.has_more:
+            return self._cursor_for(self.rows[-1], reverse=False)
+        return None
+
+    def get_previous_link(self) -> str | None:
+        if not self.rows:
+            if self.had_cursor:  # ran off the end: the first page is a sane way back
+                return remove_query_param(self.request.build_absolute_uri(), "cursor")
+            return None
+        if (self.reverse and self.has_more) or (not self.reverse and self.had_cursor):
+            return self._cursor_for(self.rows[0], reverse=True)
+        return None
+
+    def get_paginated_response(self, data) -> Response:
+        return Response(
+            OrderedDict(
+                [
+                    ("next", self.get_next_link()),
+                    ("previous", self.get_previous_link()),
+                    ("results", data),
+                ]
+            )
+        )
+
+    def get_paginated_response_schema(self, schema: dict) -> dict:
+        return {
+            "type": "object",
+            "required": ["next", "previous", "results"],
+            "properties": {
+                "next": {"type": "string", "nullable": True, "format": "uri"},
+                "previous": {"type": "string", "nullable": True, "format": "uri"},
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view) -> list[dict]:
+        params = [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque cursor from a previous page's `next` or `previous`.",
+                "schema": {"type": "string"},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Rows per page, 1-{self.max_page_size} (default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1},
+            },
+        ]
+        allowed = getattr(view, "ordering_fields", ())
+        if allowed:
+            params.append(
+                {
+                    "name": self.ordering_query_param,
+                    "required": False,
+                    "in": "query",
+                    "description": "Sort order; default "
+                    f"`{getattr(view, 'default_ordering', '-created_at')}`.",
+                    "schema": {
+                        "type": "string",
+                        "enum": sorted([*allowed, *(f"-{f}" for f in allowed)]),
+                    },
+                }
+            )
+        return params

@@ -1,6 +1,7 @@
 """OpenAPI pieces shared by every app: the error envelope and its responses."""
 
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from .api_errors import STATUS_CODES
@@ -44,3 +45,14 @@ def error_responses(*statuses: int, **described: str) -> dict[int, OpenApiRespon
         status_code = int(key.lstrip("s"))
         responses[status_code] = OpenApiResponse(ErrorEnvelopeSerializer, description=text)
     return responses
+
+
+IDEMPOTENCY_HEADER = OpenApiParameter(
+    name="Idempotency-Key",
+    type=OpenApiTypes.STR,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description="1-255 printable ASCII characters, scoped to the caller and route. A retry "
+    "with the same key and body replays the first response with `Idempotent-Replayed: true`; "
+    "a different body is a 422, a retry while the first still runs a 409.",
+)

@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "apps.core",
     "apps.accounts",
+    "apps.products",
+    "apps.stock",
+    "apps.transactions",
 ]
 
 MIDDLEWARE = [
@@ -156,6 +159,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
 CELERY_TASK_EAGER_PROPAGATES = False
 # Beat's schedule, reviewed like code. Later apps add their entries.
 CELERY_BEAT_SCHEDULE = {
+    "idempotency-records-purge": {
+        "task": "apps.core.tasks.idempotency_records_purge_task",
+        "schedule": timedelta(hours=1),
+    },
     "auth-tokens-flush-expired": {
         "task": "apps.accounts.tasks.auth_tokens_flush_expired_task",
         "schedule": timedelta(hours=6),
@@ -200,7 +207,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
-    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "apps.core.pagination.KeysetPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -240,6 +247,10 @@ RESERVATION_DEFAULT_TTL_SECONDS = env.int("RESERVATION_DEFAULT_TTL_SECONDS", def
 RESERVATION_MIN_TTL_SECONDS = env.int("RESERVATION_MIN_TTL_SECONDS", default=60)
 RESERVATION_MAX_TTL_SECONDS = env.int("RESERVATION_MAX_TTL_SECONDS", default=86400)
 EXPIRY_SWEEP_INTERVAL_SECONDS = env.int("EXPIRY_SWEEP_INTERVAL_SECONDS", default=5)
+# Idempotency-Key records are kept at least this long (API.md: at least 24 hours).
+IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
+# Largest quantity one request may move; larger values are a 400, not an overflow.
+MAX_STOCK_QUANTITY = env.int("MAX_STOCK_QUANTITY", default=1_000_000_000)
 
 # --- Profiling --------------------------------------------------------------
 

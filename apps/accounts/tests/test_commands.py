@@ -76,7 +76,7 @@ def test_seed_demo_refuses_without_debug_unless_forced(settings):
 
 
 def test_email_is_stored_lowercase_by_a_database_constraint():
-    from django.db import IntegrityError
+    from django.db import IntegrityError, transaction
 
-    with pytest.raises(IntegrityError):
+    with pytest.raises(IntegrityError), transaction.atomic():
         User.objects.bulk_create([User(email="Mixed@Example.com")])

@@ -1,0 +1,52 @@
+from django.contrib import admin
+
+from apps.core.roles import Role
+
+from . import services
+from .models import Product, Warehouse
+
+
+class StaffWritesAdmin(admin.ModelAdmin):
+    """Staff edit the catalog; warehouse admins may look."""
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_role(Role.STAFF) or request.user.has_role(Role.WAREHOUSE_ADMIN)
+
+    def has_add_permission(self, request):
+        return request.user.has_role(Role.STAFF)
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.has_role(Role.STAFF)
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.has_role(Role.STAFF)
+
+    def has_module_permission(self, request):
+        return self.has_view_permission(request)
+
+
+@admin.register(Product)
+class ProductAdmin(StaffWritesAdmin):
+    list_display = ("sku", "name", "price", "status", "created_at")
+    list_filter = ("status",)
+    search_fields = ("sku", "name")
+    readonly_fields = ("id", "created_at", "updated_at", "deleted_at")
+    show_full_result_count = False  # no COUNT(*) over a million rows per page
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(deleted_at__isnull=True)
+
+    def delete_model(self, request, obj):
+        services.product_delete(product=obj)
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset:
+            services.product_delete(product=product)
+
+
+@admin.register(Warehouse)
+class WarehouseAdmin(StaffWritesAdmin):
+    list_display = ("code", "name", "priority", "is_active")
+    list_filter = ("is_active",)
+    search_fields = ("code", "name")
+    ordering = ("priority", "id")

@@ -1,0 +1,54 @@
+from rest_framework import serializers
+
+from .filters import MAX_PRICE
+from .models import Product, ProductStatus, Warehouse
+
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
+WAREHOUSE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{0,31}$"
+
+
+class ProductOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "price",
+            "status",
+            "sale_starts_at",
+            "sale_ends_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ProductInputSerializer(serializers.Serializer):
+    sku = serializers.RegexField(SKU_PATTERN, max_length=64)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=10_000, allow_blank=True, required=False)
+    price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, min_value=0, max_value=MAX_PRICE - 1
+    )
+    status = serializers.ChoiceField(choices=ProductStatus.choices, required=False)
+    sale_starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    sale_ends_at = serializers.DateTimeField(required=False, allow_null=True)
+
+    def validate_price(self, value):
+        return value + 0  # "-0" is zero, not "-0.00"
+
+
+class WarehouseOutputSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Warehouse
+        fields = ["id", "code", "name", "priority", "is_active", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class WarehouseInputSerializer(serializers.Serializer):
+    code = serializers.RegexField(WAREHOUSE_CODE_PATTERN, max_length=32)
+    name = serializers.CharField(max_length=200)
+    priority = serializers.IntegerField(min_value=-1_000_000, max_value=1_000_000, default=100)
+    is_active = serializers.BooleanField(default=True)

@@ -1,0 +1,116 @@
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.exceptions import Conflict, ValidationFailed
+
+from .models import Product, Warehouse
+
+
+class ProductInUse(Conflict):
+    code = "product_in_use"
+    default_message = "The product has reserved stock and cannot be deleted."
+
+
+@dataclass(frozen=True)
+class ProductData:
+    sku: str
+    name: str
+    price: Decimal
+    description: str = ""
+    status: str = "active"
+    sale_starts_at: datetime | None = None
+    sale_ends_at: datetime | None = None
+
+
+def _check_sale_window(starts: datetime | None, ends: datetime | None) -> None:
+    if starts and ends and ends <= starts:
+        raise ValidationFailed(details={"sale_ends_at": ["Must be after sale_starts_at."]})
+
+
+def _duplicate_sku(exc: IntegrityError) -> bool:
+    return "sku" in str(exc)
+
+
+def product_create(*, data: ProductData) -> Product:
+    _check_sale_window(data.sale_starts_at, data.sale_ends_at)
+    try:
+        with transaction.atomic():
+            return Product.objects.create(**data.__dict__)
+    except IntegrityError as exc:
+        if _duplicate_sku(exc):
+            raise ValidationFailed(
+                details={"sku": ["A product with this sku already exists."]}
+            ) from exc
+        raise
+
+
+def product_update(*, product: Product, changes: dict[str, Any]) -> Product:
+    starts = changes.get("sale_starts_at", product.sale_starts_at)
+    ends = changes.get("sale_ends_at", product.sale_ends_at)
+    _check_sale_window(starts, ends)
+    for field, value in changes.items():
+        setattr(product, field, value)
+    product.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            product.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError as exc:
+        if _duplicate_sku(exc):
+            raise ValidationFailed(
+                details={"sku": ["A product with this sku already exists."]}
+            ) from exc
+        raise
+    return product
+
+
+@transaction.atomic
+def product_delete(*, product: Product) -> None:
+    """Delete a product. Refused (409) while any of its stock is reserved. With no
+    stock history the row goes; with history it is hidden from the catalog and
+    kept, so the ledger still explains every unit."""
+    # stock depends on products; the reverse call is deferred to avoid an import cycle.
+    from apps.stock.selectors import stock_product_usage
+
+    # Locks the product's stock rows, so no reservation can take units meanwhile.
+    usage = stock_product_usage(product_id=product.pk, lock=True)
+    if usage.reserved > 0:
+        raise ProductInUse(details={"reserved": usage.reserved})
+    if usage.stock_rows:
+        Product.objects.filter(pk=product.pk).update(
+            deleted_at=timezone.now(), status="discontinued", updated_at=timezone.now()
+        )
+    else:
+        Product.objects.filter(pk=product.pk).delete()
+
+
+def warehouse_create(*, code: str, name: str, priority: int, is_active: bool) -> Warehouse:
+    try:
+        with transaction.atomic():
+            return Warehouse.objects.create(
+                code=code.strip().upper(), name=name, priority=priority, is_active=is_active
+            )
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            details={"code": ["A warehouse with this code already exists."]}
+        ) from exc
+
+
+def warehouse_update(*, warehouse: Warehouse, changes: dict[str, Any]) -> Warehouse:
+    if "code" in changes:
+        changes["code"] = changes["code"].strip().upper()
+    for field, value in changes.items():
+        setattr(warehouse, field, value)
+    warehouse.updated_at = timezone.now()
+    try:
+        with transaction.atomic():
+            warehouse.save(update_fields=[*changes, "updated_at"])
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            details={"code": ["A warehouse with this code already exists."]}
+        ) from exc
+    return warehouse

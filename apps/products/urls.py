@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "products"
+
+urlpatterns = [
+    path("products/", views.ProductListCreateView.as_view(), name="product-list"),
+    path("products/<uuid:pk>/", views.ProductDetailView.as_view(), name="product-detail"),
+    path("warehouses/", views.WarehouseListCreateView.as_view(), name="warehouse-list"),
+    path("warehouses/<int:pk>/", views.WarehouseDetailView.as_view(), name="warehouse-detail"),
+]

@@ -1,0 +1,167 @@
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.permissions import IsStaffOrReadOnly
+from apps.core.schema import error_responses
+
+from . import services
+from .filters import ProductFilter
+from .selectors import product_get, product_queryset, warehouse_get, warehouse_list
+from .serializers import (
+    ProductInputSerializer,
+    ProductOutputSerializer,
+    WarehouseInputSerializer,
+    WarehouseOutputSerializer,
+)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["catalog"],
+        operation_id="products_list",
+        summary="Browse and search the catalog",
+        responses={200: ProductOutputSerializer(many=True), **error_responses(400)},
+    ),
+    post=extend_schema(
+        tags=["catalog"],
+        operation_id="products_create",
+        summary="Create a product (staff)",
+        request=ProductInputSerializer,
+        responses={201: ProductOutputSerializer, **error_responses(400, 401, 403)},
+    ),
+)
+class ProductListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = ProductOutputSerializer
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = ProductFilter
+    ordering_fields = ("name", "price", "created_at")
+    default_ordering = "-created_at"
+
+    def get_queryset(self):
+        return product_queryset()
+
+    def post(self, request: Request) -> Response:
+        data = ProductInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        product = services.product_create(data=services.ProductData(**data.validated_data))
+        return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
+
+
+class ProductDetailView(APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    @extend_schema(
+        tags=["catalog"],
+        operation_id="products_retrieve",
+        summary="One product",
+        responses={200: ProductOutputSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk) -> Response:
+        return Response(ProductOutputSerializer(product_get(product_id=pk)).data)
+
+    def _update(self, request: Request, pk, *, partial: bool) -> Response:
+        product = product_get(product_id=pk)
+        data = ProductInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        product = services.product_update(product=product, changes=dict(data.validated_data))
+        return Response(ProductOutputSerializer(product).data)
+
+    @extend_schema(
+        tags=["catalog"],
+        operation_id="products_update",
+        summary="Replace a product's fields (staff)",
+        request=ProductInputSerializer,
+        responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def put(self, request: Request, pk) -> Response:
+        return self._update(request, pk, partial=False)
+
+    @extend_schema(
+        tags=["catalog"],
+        operation_id="products_partial_update",
+        summary="Change some of a product's fields (staff)",
+        request=ProductInputSerializer(partial=True),
+        responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk) -> Response:
+        return self._update(request, pk, partial=True)
+
+    @extend_schema(
+        tags=["catalog"],
+        operation_id="products_destroy",
+        summary="Delete a product (staff); 409 while stock is reserved",
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **error_responses(401, 403, 404, s409="`product_in_use`: stock is reserved."),
+        },
+    )
+    def delete(self, request: Request, pk) -> Response:
+        services.product_delete(product=product_get(product_id=pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        tags=["catalog"],
+        operation_id="warehouses_list",
+        summary="Warehouses, by reservation priority",
+        responses={200: WarehouseOutputSerializer(many=True), **error_responses(400)},
+    ),
+    post=extend_schema(
+        tags=["catalog"],
+        operation_id="warehouses_create",
+        summary="Create a warehouse (staff)",
+        request=WarehouseInputSerializer,
+        responses={201: WarehouseOutputSerializer, **error_responses(400, 401, 403)},
+    ),
+)
+class WarehouseListCreateView(generics.ListAPIView):
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = WarehouseOutputSerializer
+    ordering_fields = ("priority", "code", "created_at")
+    default_ordering = "priority"
+
+    def get_queryset(self):
+        return warehouse_list()
+
+    def post(self, request: Request) -> Response:
+        data = WarehouseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        warehouse = services.warehouse_create(**data.validated_data)
+        return Response(WarehouseOutputSerializer(warehouse).data, status=status.HTTP_201_CREATED)
+
+
+class WarehouseDetailView(APIView):
+    permission_classes = [IsStaffOrReadOnly]
+
+    def _get(self, pk: int):
+        return warehouse_get(warehouse_id=pk)
+
+    @extend_schema(
+        tags=["catalog"],
+        operation_id="warehouses_retrieve",
+        summary="One warehouse",
+        responses={200: WarehouseOutputSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(WarehouseOutputSerializer(self._get(pk)).data)
+
+    @extend_schema(
+        tags=["catalog"],
+        operation_id="warehouses_partial_update",
+        summary="Change a warehouse (staff)",
+        request=WarehouseInputSerializer(partial=True),
+        responses={200: WarehouseOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        data = WarehouseInputSerializer(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        warehouse = services.warehouse_update(
+            warehouse=self._get(pk), changes=dict(data.validated_data)
+        )
+        return Response(WarehouseOutputSerializer(warehouse).data)

@@ -1,0 +1,75 @@
+from django.contrib import admin, messages
+
+from apps.core.roles import Role
+
+from .models import Stock
+
+
+class LowStockFilter(admin.SimpleListFilter):
+    title = "low stock"
+    parameter_name = "low_stock"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Low stock")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            from django.db.models import F
+
+            return queryset.filter(on_hand__lte=F("reserved") + F("reorder_point"))
+        return queryset
+
+
+@admin.register(Stock)
+class StockAdmin(admin.ModelAdmin):
+    """Counts are read-only here: they change only through inbound and adjust (the
+    API, with their ledger movements). Alert levels can be edited."""
+
+    list_display = (
+        "id",
+        "product",
+        "warehouse",
+        "on_hand",
+        "reserved",
+        "available",
+        "reorder_point",
+        "low_stock",
+    )
+    list_filter = ("warehouse", LowStockFilter)
+    list_select_related = ("product", "warehouse")
+    search_fields = ("product__sku",)
+    readonly_fields = ("product", "warehouse", "on_hand", "reserved", "created_at", "updated_at")
+    fields = (*readonly_fields[:4], "min_stock_level", "reorder_point", *readonly_fields[4:])
+    show_full_result_count = False
+
+    def _is_warehouse_admin(self, request) -> bool:
+        return request.user.has_role(Role.WAREHOUSE_ADMIN)
+
+    def has_view_permission(self, request, obj=None):
+        return self._is_warehouse_admin(request)
+
+    def has_module_permission(self, request):
+        return self._is_warehouse_admin(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._is_warehouse_admin(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(boolean=True)
+    def low_stock(self, obj):
+        return obj.low_stock
+
+    def save_model(self, request, obj, form, change):
+        from .services import stock_levels_update
+
+        stock_levels_update(
+            stock=obj,
+            min_stock_level=form.cleaned_data.get("min_stock_level"),
+            reorder_point=form.cleaned_data.get("reorder_point"),
+        )
+        messages.info(request, "Alert levels saved; counts change only through inbound/adjust.")

@@ -1,0 +1,68 @@
+"""Invariants 1 and 2 of DESIGN.md, over every stock row, in SQL."""
+
+from collections.abc import Iterator
+
+from django.db import connection
+
+from apps.core.audit import register
+
+
+def _rows(sql: str) -> list[tuple]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+@register("stock: 0 <= reserved <= on_hand")
+def stock_counters_within_bounds() -> Iterator[str]:
+    for stock_id, on_hand, reserved in _rows(
+        "SELECT id, on_hand, reserved FROM stock_stock "
+        "WHERE NOT (reserved >= 0 AND reserved <= on_hand) ORDER BY id"
+    ):
+        yield f"stock {stock_id}: on_hand={on_hand} reserved={reserved}"
+
+
+@register("stock: counters equal the sums of their movements")
+def stock_counters_match_ledger() -> Iterator[str]:
+    for stock_id, on_hand, reserved, on_hand_sum, reserved_sum in _rows(
+        """
+        SELECT s.id, s.on_hand, s.reserved,
+               COALESCE(m.on_hand_sum, 0), COALESCE(m.reserved_sum, 0)
+        FROM stock_stock s
+        LEFT JOIN (
+            SELECT stock_id, SUM(on_hand_delta) AS on_hand_sum,
+                   SUM(reserved_delta) AS reserved_sum
+            FROM stock_movement GROUP BY stock_id
+        ) m ON m.stock_id = s.id
+        WHERE s.on_hand <> COALESCE(m.on_hand_sum, 0)
+           OR s.reserved <> COALESCE(m.reserved_sum, 0)
+        ORDER BY s.id
+        """
+    ):
+        yield (
+            f"stock {stock_id}: on_hand={on_hand} but movements sum to {on_hand_sum}; "
+            f"reserved={reserved} but movements sum to {reserved_sum}"
+        )
+
+
+@register("ledger: after-values equal the running sums")
+def ledger_after_values_are_running_sums() -> Iterator[str]:
+    for movement_id, stock_id, on_hand_after, running_on_hand, reserved_after, running in _rows(
+        """
+        SELECT id, stock_id, on_hand_after, running_on_hand, reserved_after, running_reserved
+        FROM (
+            SELECT id, stock_id, on_hand_after, reserved_after,
+                   SUM(on_hand_delta) OVER w AS running_on_hand,
+                   SUM(reserved_delta) OVER w AS running_reserved
+            FROM stock_movement
+            WINDOW w AS (PARTITION BY stock_id ORDER BY id)
+        ) ledger
+        WHERE on_hand_after <> running_on_hand OR reserved_after <> running_reserved
+        ORDER BY id
+        LIMIT 1000
+        """
+    ):
+        yield (
+            f"movement {movement_id} (stock {stock_id}): on_hand_after={on_hand_after} "
+            f"running={running_on_hand}; reserved_after={reserved_after} running={running}"
+        )

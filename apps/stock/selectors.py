@@ -1,0 +1,109 @@
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from django.db.models import F, QuerySet
+
+from apps.core.exceptions import NotFound
+from apps.products.selectors import product_get, product_queryset
+
+from .locks import stock_lock_for_product
+from .models import Stock
+
+
+@dataclass
+class WarehouseAvailability:
+    code: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+@dataclass
+class ProductAvailability:
+    product_id: UUID
+    warehouses: list[WarehouseAvailability] = field(default_factory=list)
+
+    @property
+    def on_hand(self) -> int:
+        return sum(w.on_hand for w in self.warehouses)
+
+    @property
+    def reserved(self) -> int:
+        return sum(w.reserved for w in self.warehouses)
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+def _availability_rows(product_ids: list[UUID]) -> dict[UUID, ProductAvailability]:
+    """One query: the stock of active warehouses, in reservation priority order."""
+    result = {pid: ProductAvailability(product_id=pid) for pid in product_ids}
+    rows = (
+        Stock.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+        .order_by("warehouse__priority", "warehouse_id")
+        .values_list("product_id", "warehouse__code", "on_hand", "reserved")
+    )
+    for product_id, code, on_hand, reserved in rows:
+        result[product_id].warehouses.append(
+            WarehouseAvailability(code=code, on_hand=on_hand, reserved=reserved)
+        )
+    return result
+
+
+def availability_get(*, product_id: UUID) -> ProductAvailability:
+    """What can be sold of one product: totals and per active warehouse. 404 if
+    the product is not in the catalog. Two queries."""
+    product = product_get(product_id=product_id)
+    return _availability_rows([product.pk])[product.pk]
+
+
+def availability_bulk(
+    *, product_ids: Iterable[UUID]
+) -> tuple[list[ProductAvailability], list[UUID]]:
+    """Availability of many products in two queries, in the order asked; also the
+    ids that are not in the catalog."""
+    wanted = list(dict.fromkeys(product_ids))
+    known = set(product_queryset().filter(pk__in=wanted).values_list("pk", flat=True))
+    found = [pid for pid in wanted if pid in known]
+    rows = _availability_rows(found)
+    return [rows[pid] for pid in found], [pid for pid in wanted if pid not in known]
+
+
+def stock_list(
+    *, product_id: UUID | None = None, warehouse_code: str | None = None, low_stock: bool = False
+) -> QuerySet[Stock]:
+    queryset = Stock.objects.select_related("warehouse")
+    if product_id is not None:
+        queryset = queryset.filter(product_id=product_id)
+    if warehouse_code:
+        queryset = queryset.filter(warehouse__code=warehouse_code.strip().upper())
+    if low_stock:
+        queryset = queryset.filter(on_hand__lte=F("reserved") + F("reorder_point"))
+    return queryset
+
+
+def stock_get(*, stock_id: int) -> Stock:
+    stock = Stock.objects.select_related("warehouse").filter(pk=stock_id).first()
+    if stock is None:
+        raise NotFound("Stock row not found.")
+    return stock
+
+
+@dataclass(frozen=True)
+class ProductStockUsage:
+    stock_rows: int
+    reserved: int
+
+
+def stock_product_usage(*, product_id: UUID, lock: bool = False) -> ProductStockUsage:
+    rows = (
+        stock_lock_for_product(product_id=product_id)
+        if lock
+        else list(Stock.objects.filter(product_id=product_id))
+    )
+    return ProductStockUsage(stock_rows=len(rows), reserved=sum(r.reserved for r in rows))

@@ -1,0 +1,122 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from apps.core.fields import UUIDStringField
+from apps.transactions.models import MovementType, StockMovement
+
+from .models import Stock
+
+
+class WarehouseAvailabilityOutputSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+class ProductAvailabilityOutputSerializer(serializers.Serializer):
+    product_id = UUIDStringField()
+    on_hand = serializers.IntegerField()
+    reserved = serializers.IntegerField()
+    available = serializers.IntegerField()
+    warehouses = WarehouseAvailabilityOutputSerializer(many=True)
+
+
+class BulkAvailabilityInputSerializer(serializers.Serializer):
+    product_ids = serializers.ListField(child=UUIDStringField(), min_length=1, max_length=500)
+
+
+class BulkAvailabilityOutputSerializer(serializers.Serializer):
+    results = ProductAvailabilityOutputSerializer(many=True)
+    not_found = serializers.ListField(
+        child=UUIDStringField(), help_text="Requested ids that are not in the catalog."
+    )
+
+
+class StockOutputSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code")
+    available = serializers.IntegerField()
+    low_stock = serializers.BooleanField()
+
+    class Meta:
+        model = Stock
+        fields = [
+            "id",
+            "product_id",
+            "warehouse",
+            "on_hand",
+            "reserved",
+            "available",
+            "min_stock_level",
+            "reorder_point",
+            "low_stock",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class StockLevelsInputSerializer(serializers.Serializer):
+    min_stock_level = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+    reorder_point = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
+
+
+class StockListFilterSerializer(serializers.Serializer):
+    product_id = UUIDStringField(required=False)
+    warehouse = serializers.CharField(max_length=32, required=False)
+    low_stock = serializers.BooleanField(required=False, default=False)
+
+
+def _quantity(**kwargs) -> serializers.IntegerField:
+    return serializers.IntegerField(max_value=settings.MAX_STOCK_QUANTITY, **kwargs)
+
+
+class StockInboundInputSerializer(serializers.Serializer):
+    product_id = UUIDStringField()
+    warehouse = serializers.CharField(max_length=32)
+    quantity = _quantity(min_value=1)
+    reason = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+    reference = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StockAdjustInputSerializer(serializers.Serializer):
+    product_id = UUIDStringField()
+    warehouse = serializers.CharField(max_length=32)
+    on_hand = _quantity(min_value=0, help_text="The counted, absolute quantity.")
+    reason = serializers.CharField(max_length=255)
+    reference = serializers.CharField(max_length=255, required=False, allow_blank=True, default="")
+
+
+class StockMovementOutputSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code")
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "type",
+            "product_id",
+            "warehouse",
+            "on_hand_delta",
+            "reserved_delta",
+            "on_hand_after",
+            "reserved_after",
+            "reservation_id",
+            "reason",
+            "reference",
+            "actor_id",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StockChangeOutputSerializer(serializers.Serializer):
+    stock = StockOutputSerializer()
+    movement = StockMovementOutputSerializer()
+
+
+class MovementListFilterSerializer(serializers.Serializer):
+    product_id = UUIDStringField(required=False)
+    warehouse = serializers.CharField(max_length=32, required=False)
+    type = serializers.ChoiceField(choices=MovementType.choices, required=False)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)

@@ -1,0 +1,164 @@
+"""Stock writes: inbound, cycle-count adjustments, alert levels.
+
+Every change to on_hand or reserved writes its StockMovement in the same
+transaction. Inputs are resolved before any row is touched; inside, only
+read-decide-write.
+"""
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+from apps.core.exceptions import Conflict, ValidationFailed
+from apps.products.selectors import product_get, warehouse_get_by_code
+from apps.transactions.models import MovementType, StockMovement
+from apps.transactions.services import movement_record
+
+from .locks import stock_lock_one
+from .models import Stock
+
+
+class BelowReserved(Conflict):
+    code = "below_reserved"
+    default_message = "on_hand cannot go below the quantity reserved."
+
+
+@dataclass(frozen=True)
+class StockChange:
+    stock: Stock
+    movement: StockMovement
+
+
+# One statement creates the row on its first inbound or adds to it, atomically:
+# concurrent first inbounds cannot both insert, and no read-modify-write race
+# exists. The row stays locked from here until commit, one INSERT later.
+_UPSERT_ADD_ON_HAND = """
+INSERT INTO stock_stock
+    (product_id, warehouse_id, on_hand, reserved, min_stock_level, reorder_point,
+     created_at, updated_at)
+VALUES (%s, %s, %s, 0, 0, 0, %s, %s)
+ON CONFLICT (product_id, warehouse_id) DO UPDATE
+    SET on_hand = stock_stock.on_hand + excluded.on_hand, updated_at = excluded.updated_at
+RETURNING id, on_hand, reserved, min_stock_level, reorder_point, created_at
+"""
+
+_ENSURE_ROW = """
+INSERT INTO stock_stock
+    (product_id, warehouse_id, on_hand, reserved, min_stock_level, reorder_point,
+     created_at, updated_at)
+VALUES (%s, %s, 0, 0, 0, 0, %s, %s)
+ON CONFLICT (product_id, warehouse_id) DO NOTHING
+"""
+
+
+def _product_param(product_id: UUID):
+    return Stock._meta.get_field("product").get_db_prep_value(product_id, connection)
+
+
+def _check_quantity(name: str, value: int, *, minimum: int) -> None:
+    if not minimum <= value <= settings.MAX_STOCK_QUANTITY:
+        raise ValidationFailed(
+            details={name: [f"Must be between {minimum} and {settings.MAX_STOCK_QUANTITY}."]}
+        )
+
+
+@transaction.atomic
+def stock_inbound(
+    *,
+    product_id: UUID,
+    warehouse_code: str,
+    quantity: int,
+    actor_id: int | None,
+    reason: str = "",
+    reference: str = "",
+) -> StockChange:
+    _check_quantity("quantity", quantity, minimum=1)
+    product = product_get(product_id=product_id)
+    warehouse = warehouse_get_by_code(code=warehouse_code)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _UPSERT_ADD_ON_HAND, [_product_param(product.pk), warehouse.pk, quantity, now, now]
+        )
+        stock_id, on_hand, reserved, min_level, reorder_point, created_at = cursor.fetchone()
+    stock = Stock(
+        id=stock_id,
+        product=product,
+        warehouse=warehouse,
+        on_hand=on_hand,
+        reserved=reserved,
+        min_stock_level=min_level,
+        reorder_point=reorder_point,
+        created_at=created_at,
+        updated_at=now,
+    )
+    movement = movement_record(
+        stock=stock,
+        type=MovementType.INBOUND,
+        on_hand_delta=quantity,
+        actor_id=actor_id,
+        reason=reason,
+        reference=reference,
+    )
+    return StockChange(stock=stock, movement=movement)
+
+
+@transaction.atomic
+def stock_adjust(
+    *,
+    product_id: UUID,
+    warehouse_code: str,
+    on_hand: int,
+    actor_id: int | None,
+    reason: str,
+    reference: str = "",
+) -> StockChange:
+    """Set on_hand to a counted absolute value (a cycle count). Refused with 409
+    `below_reserved` when the count is less than what pending holds need. A count
+    that matches is still recorded: the ledger shows the stock was verified."""
+    _check_quantity("on_hand", on_hand, minimum=0)
+    product = product_get(product_id=product_id)
+    warehouse = warehouse_get_by_code(code=warehouse_code)
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_ENSURE_ROW, [_product_param(product.pk), warehouse.pk, now, now])
+    stock = stock_lock_one(product_id=product.pk, warehouse_id=warehouse.pk)
+    if on_hand < stock.reserved:
+        raise BelowReserved(
+            details={"on_hand": on_hand, "reserved": stock.reserved, "stock_id": stock.pk}
+        )
+    delta = on_hand - stock.on_hand
+    Stock.objects.filter(pk=stock.pk).update(on_hand=on_hand, updated_at=now)
+    stock.on_hand, stock.updated_at = on_hand, now
+    stock.product, stock.warehouse = product, warehouse
+    movement = movement_record(
+        stock=stock,
+        type=MovementType.ADJUST,
+        on_hand_delta=delta,
+        actor_id=actor_id,
+        reason=reason,
+        reference=reference,
+    )
+    return StockChange(stock=stock, movement=movement)
+
+
+@transaction.atomic
+def stock_levels_update(
+    *, stock: Stock, min_stock_level: int | None = None, reorder_point: int | None = None
+) -> Stock:
+    """Alert levels only; counts never change here. A single-row UPDATE needs no
+    explicit lock: it changes neither on_hand nor reserved."""
+    changes = {}
+    if min_stock_level is not None:
+        changes["min_stock_level"] = min_stock_level
+    if reorder_point is not None:
+        changes["reorder_point"] = reorder_point
+    if changes:
+        changes["updated_at"] = timezone.now()
+        Stock.objects.filter(pk=stock.pk).update(**changes)
+        for field, value in changes.items():
+            setattr(stock, field, value)
+    return stock

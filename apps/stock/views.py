@@ -1,0 +1,206 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.idempotency import idempotent
+from apps.core.permissions import IsWarehouseAdmin
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.transactions.selectors import movement_list
+
+from . import selectors, services
+from .serializers import (
+    BulkAvailabilityInputSerializer,
+    BulkAvailabilityOutputSerializer,
+    MovementListFilterSerializer,
+    ProductAvailabilityOutputSerializer,
+    StockAdjustInputSerializer,
+    StockChangeOutputSerializer,
+    StockInboundInputSerializer,
+    StockLevelsInputSerializer,
+    StockListFilterSerializer,
+    StockMovementOutputSerializer,
+    StockOutputSerializer,
+)
+
+
+class ProductAvailabilityView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="products_availability",
+        summary="What can be sold of a product, in total and per warehouse",
+        responses={200: ProductAvailabilityOutputSerializer, **error_responses(404)},
+    )
+    def get(self, request: Request, pk) -> Response:
+        availability = selectors.availability_get(product_id=pk)
+        return Response(ProductAvailabilityOutputSerializer(availability).data)
+
+
+class BulkAvailabilityView(APIView):
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="stock_availability_bulk",
+        summary="Availability of up to 500 products at once",
+        request=BulkAvailabilityInputSerializer,
+        responses={200: BulkAvailabilityOutputSerializer, **error_responses(400)},
+    )
+    def post(self, request: Request) -> Response:
+        data = BulkAvailabilityInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        results, not_found = selectors.availability_bulk(
+            product_ids=data.validated_data["product_ids"]
+        )
+        return Response(
+            BulkAvailabilityOutputSerializer({"results": results, "not_found": not_found}).data
+        )
+
+
+class StockListView(generics.ListAPIView):
+    permission_classes = [IsWarehouseAdmin]
+    serializer_class = StockOutputSerializer
+    default_ordering = "id"
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="stock_list",
+        summary="Stock rows (warehouse admins); low_stock=true lists those to reorder",
+        parameters=[StockListFilterSerializer],
+        responses={
+            200: StockOutputSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = StockListFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.stock_list(
+            product_id=filters.validated_data.get("product_id"),
+            warehouse_code=filters.validated_data.get("warehouse"),
+            low_stock=filters.validated_data["low_stock"],
+        )
+
+
+class StockDetailView(APIView):
+    permission_classes = [IsWarehouseAdmin]
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="stock_retrieve",
+        summary="One stock row",
+        responses={200: StockOutputSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(StockOutputSerializer(selectors.stock_get(stock_id=pk)).data)
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="stock_partial_update",
+        summary="Set a stock row's alert levels",
+        request=StockLevelsInputSerializer,
+        responses={200: StockOutputSerializer, **error_responses(400, 401, 403, 404)},
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        data = StockLevelsInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        stock = services.stock_levels_update(
+            stock=selectors.stock_get(stock_id=pk), **data.validated_data
+        )
+        return Response(StockOutputSerializer(stock).data)
+
+
+class StockInboundView(APIView):
+    permission_classes = [IsWarehouseAdmin]
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="stock_inbound",
+        summary="Receive units into a warehouse (creates the stock row on first inbound)",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=StockInboundInputSerializer,
+        responses={
+            201: StockChangeOutputSerializer,
+            **error_responses(400, 401, 403, 404, 409, 422),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = StockInboundInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = services.stock_inbound(
+            product_id=data.validated_data["product_id"],
+            warehouse_code=data.validated_data["warehouse"],
+            quantity=data.validated_data["quantity"],
+            reason=data.validated_data["reason"],
+            reference=data.validated_data["reference"],
+            actor_id=request.user.pk,
+        )
+        return Response(StockChangeOutputSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class StockAdjustView(APIView):
+    permission_classes = [IsWarehouseAdmin]
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="stock_adjust",
+        summary="Set on_hand to a counted value; 409 below_reserved if holds need more",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=StockAdjustInputSerializer,
+        responses={
+            201: StockChangeOutputSerializer,
+            **error_responses(400, 401, 403, 404, 422, s409="`below_reserved`"),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = StockAdjustInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        change = services.stock_adjust(
+            product_id=data.validated_data["product_id"],
+            warehouse_code=data.validated_data["warehouse"],
+            on_hand=data.validated_data["on_hand"],
+            reason=data.validated_data["reason"],
+            reference=data.validated_data["reference"],
+            actor_id=request.user.pk,
+        )
+        return Response(StockChangeOutputSerializer(change).data, status=status.HTTP_201_CREATED)
+
+
+class MovementListView(generics.ListAPIView):
+    permission_classes = [IsWarehouseAdmin]
+    serializer_class = StockMovementOutputSerializer
+    default_ordering = "-id"
+
+    @extend_schema(
+        tags=["stock"],
+        operation_id="stock_movements_list",
+        summary="The stock ledger, newest first",
+        parameters=[MovementListFilterSerializer],
+        responses={
+            200: StockMovementOutputSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        filters = MovementListFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        data = filters.validated_data
+        return movement_list(
+            product_id=data.get("product_id"),
+            warehouse_code=data.get("warehouse"),
+            type=data.get("type"),
+            created_after=data.get("created_after"),
+            created_before=data.get("created_before"),
+        )
