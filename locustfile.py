@@ -163,3 +163,76 @@ class AccountUser(ApiUser):
     @task(1)
     def healthz(self) -> None:
         self.api_request("GET", "/healthz/", name="/healthz/", auth=False)
+
+
+SEARCH_WORDS = ("chair", "lamp", "oak", "ceramic", "waterproof", "kitchen", "wool", "travel")
+
+
+class CatalogBrowser(ApiUser):
+    """An anonymous shopper browsing the catalog: pages, searches, filters, deep
+    pages by cursor, and availability of what they look at. No sign-up."""
+
+    def on_start(self) -> None:
+        self.product_ids: list[str] = []
+        self.next_page: str | None = None
+
+    def _remember(self, body: Any) -> None:
+        if body and body.get("results"):
+            self.product_ids = [row["id"] for row in body["results"]][:20]
+            self.next_page = body.get("next")
+
+    @task(4)
+    def first_page(self) -> None:
+        self._remember(
+            self.api_request("GET", f"{API}/products/", name="products: first page", auth=False)
+        )
+
+    @task(3)
+    def next_page_by_cursor(self) -> None:
+        if self.next_page:
+            self._remember(
+                self.api_request("GET", self.next_page, name="products: next page", auth=False)
+            )
+
+    @task(3)
+    def search(self) -> None:
+        word = SEARCH_WORDS[uuid.uuid4().int % len(SEARCH_WORDS)]
+        self._remember(
+            self.api_request(
+                "GET", f"{API}/products/", name="products: search", auth=False, params={"q": word}
+            )
+        )
+
+    @task(2)
+    def price_range(self) -> None:
+        self._remember(
+            self.api_request(
+                "GET",
+                f"{API}/products/",
+                name="products: price range",
+                auth=False,
+                params={"min_price": "20", "max_price": "80", "ordering": "price"},
+            )
+        )
+
+    @task(4)
+    def availability(self) -> None:
+        if self.product_ids:
+            product_id = self.product_ids[uuid.uuid4().int % len(self.product_ids)]
+            self.api_request(
+                "GET",
+                f"{API}/products/{product_id}/availability/",
+                name="availability: one product",
+                auth=False,
+            )
+
+    @task(1)
+    def bulk_availability(self) -> None:
+        if self.product_ids:
+            self.api_request(
+                "POST",
+                f"{API}/stock/availability/",
+                name="availability: bulk",
+                auth=False,
+                json={"product_ids": self.product_ids},
+            )

@@ -243,7 +243,7 @@ FROM stock_stock WHERE id > %s AND id %% %s = %s
 """
 
 
-def _load_products(numbers: range, pools: Pools, seed: int, progress: "Progress"):
+def _load_products(numbers: range, pools: Pools, seed: str, progress: "Progress"):
     """A worker: COPY its products, then their stock rows, on its own connection."""
 
     def task(conn) -> int:
@@ -352,7 +352,7 @@ class Command(BaseCommand):
                 parallel(
                     [
                         _load_products(
-                            range(bounds[k], bounds[k + 1]), pools, seed * 1000 + k, progress
+                            range(bounds[k], bounds[k + 1]), pools, f"{seed}:{bounds[k]}", progress
                         )
                         for k in range(jobs)
                     ],
