@@ -236,3 +236,95 @@ class CatalogBrowser(ApiUser):
                 auth=False,
                 json={"product_ids": self.product_ids},
             )
+
+
+class Shopper(ApiUser):
+    """A signed-in shopper: browses, checks availability, reserves a cart, then
+    confirms (pays), cancels, or walks away and lets the hold expire."""
+
+    def on_start(self) -> None:
+        self.signup_and_login()
+        body = self.api_request(
+            "GET",
+            f"{API}/products/",
+            name="products: first page",
+            auth=False,
+            params={"status": "active", "page_size": 50},
+        )
+        self.catalog = [row["id"] for row in (body or {}).get("results", [])]
+
+    @task
+    def shop(self) -> None:
+        if not self.catalog:
+            return
+        picks = {self.catalog[uuid.uuid4().int % len(self.catalog)] for _ in range(2)}
+        for product_id in picks:
+            self.api_request(
+                "GET",
+                f"{API}/products/{product_id}/availability/",
+                name="availability: one product",
+                auth=False,
+            )
+        held = self.api_request(
+            "POST",
+            f"{API}/reservations/",
+            name="reservations: create",
+            expect=(201, 409),
+            json={
+                "order_id": uuid.uuid4().hex,
+                "lines": [{"product_id": pid, "quantity": 1} for pid in picks],
+            },
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )
+        if not held or "id" not in held:
+            return  # sold out: the 409 is an expected answer, counted as success
+        outcome = uuid.uuid4().int % 10
+        if outcome < 6:
+            self.api_request(
+                "POST", f"{API}/reservations/{held['id']}/confirm/", name="reservations: confirm"
+            )
+        elif outcome < 9:
+            self.api_request(
+                "POST", f"{API}/reservations/{held['id']}/cancel/", name="reservations: cancel"
+            )
+        # else: abandoned; the hold expires on its own
+
+
+class FlashSaleShopper(ApiUser):
+    """Everyone wants one hot product (LOCUST_FLASH_SKU, default the demo's tent):
+    reserve one unit, then confirm. Sold out answers 409 insufficient_stock."""
+
+    wait_time = between(0.1, 0.5)
+
+    def on_start(self) -> None:
+        import os
+
+        self.signup_and_login()
+        sku = os.environ.get("LOCUST_FLASH_SKU", "TENT-2P-04")
+        body = self.api_request(
+            "GET", f"{API}/products/", name="products: by sku", auth=False, params={"sku": sku}
+        )
+        results = (body or {}).get("results") or []
+        if not results:
+            raise StopUser()
+        self.product_id = results[0]["id"]
+
+    @task
+    def grab(self) -> None:
+        held = self.api_request(
+            "POST",
+            f"{API}/reservations/",
+            name="flash: reserve",
+            expect=(201, 409),
+            json={
+                "order_id": uuid.uuid4().hex,
+                "lines": [{"product_id": self.product_id, "quantity": 1}],
+            },
+        )
+        if held and "id" in held:
+            self.api_request(
+                "POST",
+                f"{API}/reservations/{held['id']}/confirm/",
+                name="flash: confirm",
+                expect=(200, 409),
+            )

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.products.urls")),
     path("", include("apps.stock.urls")),
+    path("", include("apps.reservations.urls")),
 ]
 
 urlpatterns = [

@@ -1,12 +1,14 @@
+from datetime import datetime
 from uuid import UUID
 
 from django.db import connection
 from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
-from apps.core.exceptions import NotFound
+from apps.core.exceptions import Conflict, NotFound
 
-from .models import Product, Warehouse
+from .models import Product, ProductStatus, Warehouse
 
 SEARCH_CONFIG = "english"
 
@@ -54,3 +56,40 @@ def warehouse_get_by_code(*, code: str) -> Warehouse:
     if warehouse is None:
         raise NotFound("Warehouse not found.", details={"warehouse": code})
     return warehouse
+
+
+class ProductNotOnSale(Conflict):
+    code = "product_not_on_sale"
+    default_message = "A product is not on sale."
+
+
+def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) -> list[Product]:
+    """The products, if every one exists (else 404) and is on sale now: active and
+    inside its sale window (else 409 `product_not_on_sale`, naming each)."""
+    now = now or timezone.now()
+    found = {p.pk: p for p in product_queryset().filter(pk__in=product_ids)}
+    missing = sorted(str(pid) for pid in product_ids if pid not in found)
+    if missing:
+        raise NotFound("Product not found.", details={"product_ids": missing})
+    not_on_sale = []
+    for product in found.values():
+        reason = None
+        if product.status != ProductStatus.ACTIVE:
+            reason = f"status is {product.status}"
+        elif product.sale_starts_at and now < product.sale_starts_at:
+            reason = "sale has not started"
+        elif product.sale_ends_at and now >= product.sale_ends_at:
+            reason = "sale has ended"
+        if reason:
+            not_on_sale.append({"product_id": str(product.pk), "reason": reason})
+    if not_on_sale:
+        raise ProductNotOnSale(details=sorted(not_on_sale, key=lambda d: d["product_id"]))
+    return list(found.values())
+
+
+def warehouses_by_code(*, codes: set[str]) -> dict[str, Warehouse]:
+    found = {w.code: w for w in Warehouse.objects.filter(code__in=codes)}
+    missing = sorted(codes - set(found))
+    if missing:
+        raise NotFound("Warehouse not found.", details={"warehouses": missing})
+    return found

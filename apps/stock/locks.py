@@ -25,3 +25,13 @@ def stock_lock_many(*, stock_ids: Iterable[int]) -> list[Stock]:
     return list(
         Stock.objects.order_by("pk").select_for_update(of=("self",)).filter(pk__in=list(stock_ids))
     )
+
+
+def stock_try_lock_many(*, stock_ids: Iterable[int]) -> list[Stock]:
+    """Lock what is free now, skip what is busy: never waits, so it may be taken
+    after other locks without risking a deadlock."""
+    return list(
+        Stock.objects.order_by("pk")
+        .select_for_update(skip_locked=True, of=("self",))
+        .filter(pk__in=list(stock_ids))
+    )

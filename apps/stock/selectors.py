@@ -41,16 +41,21 @@ class ProductAvailability:
 
 
 def _availability_rows(product_ids: list[UUID]) -> dict[UUID, ProductAvailability]:
-    """One query: the stock of active warehouses, in reservation priority order."""
+    """One query: the stock of active warehouses, in reservation priority order.
+    `reserved` leaves out holds already past their expiry, swept or not."""
     result = {pid: ProductAvailability(product_id=pid) for pid in product_ids}
+    # reservations builds on stock; the reverse call is deferred (import cycle).
+    from apps.reservations.selectors import expired_hold_quantity
+
     rows = (
         Stock.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+        .annotate(expired=expired_hold_quantity())
         .order_by("warehouse__priority", "warehouse_id")
-        .values_list("product_id", "warehouse__code", "on_hand", "reserved")
+        .values_list("product_id", "warehouse__code", "on_hand", "reserved", "expired")
     )
-    for product_id, code, on_hand, reserved in rows:
+    for product_id, code, on_hand, reserved, expired in rows:
         result[product_id].warehouses.append(
-            WarehouseAvailability(code=code, on_hand=on_hand, reserved=reserved)
+            WarehouseAvailability(code=code, on_hand=on_hand, reserved=reserved - expired)
         )
     return result
 
@@ -107,3 +112,27 @@ def stock_product_usage(*, product_id: UUID, lock: bool = False) -> ProductStock
         else list(Stock.objects.filter(product_id=product_id))
     )
     return ProductStockUsage(stock_rows=len(rows), reserved=sum(r.reserved for r in rows))
+
+
+@dataclass(frozen=True)
+class StockCandidate:
+    stock_id: int
+    product_id: UUID
+    warehouse_id: int
+    priority: int
+    code: str
+
+
+def stock_candidates(*, product_ids: set[UUID], warehouse_ids=None) -> list[StockCandidate]:
+    """The stock rows a reservation may draw from: the products' rows in active
+    warehouses, by reservation priority. Read without locks, before the
+    transaction; the reservation then locks exactly these rows."""
+    rows = Stock.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+    if warehouse_ids is not None:
+        rows = rows.filter(warehouse_id__in=warehouse_ids)
+    return [
+        StockCandidate(*values)
+        for values in rows.order_by("warehouse__priority", "warehouse_id").values_list(
+            "pk", "product_id", "warehouse_id", "warehouse__priority", "warehouse__code"
+        )
+    ]

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "apps.products",
     "apps.stock",
     "apps.transactions",
+    "apps.reservations",
 ]
 
 MIDDLEWARE = [
@@ -159,6 +160,10 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
 CELERY_TASK_EAGER_PROPAGATES = False
 # Beat's schedule, reviewed like code. Later apps add their entries.
 CELERY_BEAT_SCHEDULE = {
+    "reservations-expire-due": {
+        "task": "apps.reservations.tasks.reservation_expire_due_task",
+        "schedule": timedelta(seconds=env.int("EXPIRY_SWEEP_INTERVAL_SECONDS", default=5)),
+    },
     "idempotency-records-purge": {
         "task": "apps.core.tasks.idempotency_records_purge_task",
         "schedule": timedelta(hours=1),
@@ -238,7 +243,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "displayRequestDuration": True},
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "apps.products.models.ProductStatus",
+        "ReservationStatusEnum": "apps.reservations.models.ReservationStatus",
+        "MovementTypeEnum": "apps.transactions.models.MovementType",
+    },
 }
 
 # --- Platform ---------------------------------------------------------------

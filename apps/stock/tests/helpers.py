@@ -2,8 +2,6 @@
 
 from apps.stock.models import Stock
 from apps.stock.services import stock_inbound
-from apps.transactions.models import MovementType
-from apps.transactions.services import movement_record
 
 
 def stock_of(product, warehouse, on_hand: int) -> Stock:
@@ -13,9 +11,10 @@ def stock_of(product, warehouse, on_hand: int) -> Stock:
 
 
 def hold(stock: Stock, quantity: int) -> Stock:
-    """Reserve units the way a reservation does (counter and ledger together), for
-    tests of stock behaviour under holds."""
-    Stock.objects.filter(pk=stock.pk).update(reserved=stock.reserved + quantity)
+    """Hold units of this stock row with a real reservation (counter, lines and
+    ledger together), for tests of stock behaviour under holds."""
+    from apps.reservations.tests.factories import reserve
+
+    reserve(stock.product, quantity, warehouse=stock.warehouse)
     stock.refresh_from_db()
-    movement_record(stock=stock, type=MovementType.RESERVE, reserved_delta=quantity)
     return stock

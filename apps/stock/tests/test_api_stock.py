@@ -182,17 +182,16 @@ def test_inbound_with_the_same_key_and_another_body_is_422(warehouse_client, pro
 
 def test_business_failures_are_replayed_too(warehouse_client, product, warehouse):
     # given an adjust refused because holds need more than the count
-    stock = hold(stock_of(product, warehouse, 10), 4)
+    hold(stock_of(product, warehouse, 10), 4)
     body = {"product_id": str(product.pk), "warehouse": "SEL-1", "on_hand": 2, "reason": "count"}
     headers = {"HTTP_IDEMPOTENCY_KEY": "count-1"}
     first = warehouse_client.post(ADJUST, body, format="json", **headers)
     # when the hold is gone and the same request is retried
-    from apps.transactions.models import MovementType
-    from apps.transactions.services import movement_record
+    from apps.reservations.models import Reservation
+    from apps.reservations.services import reservation_cancel
 
-    Stock.objects.filter(pk=stock.pk).update(reserved=0)
-    stock.refresh_from_db()
-    movement_record(stock=stock, type=MovementType.RELEASE, reserved_delta=-4)
+    held = Reservation.objects.get()
+    reservation_cancel(reservation_id=held.pk, user=held.user)
     again = warehouse_client.post(ADJUST, body, format="json", **headers)
     # then the stored refusal is replayed, not re-decided
     assert_envelope(first, 409, "below_reserved")

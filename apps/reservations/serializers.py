@@ -1,0 +1,61 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from apps.core.fields import UUIDStringField
+
+from .models import Reservation, ReservationLine, ReservationStatus
+
+
+class ReservationLineInputSerializer(serializers.Serializer):
+    product_id = UUIDStringField()
+    quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_STOCK_QUANTITY)
+    warehouse = serializers.CharField(max_length=32, required=False, allow_null=True)
+
+
+class ReservationCreateInputSerializer(serializers.Serializer):
+    order_id = serializers.CharField(max_length=100)
+    lines = ReservationLineInputSerializer(many=True, allow_empty=False, max_length=100)
+    ttl_seconds = serializers.IntegerField(
+        required=False,
+        min_value=settings.RESERVATION_MIN_TTL_SECONDS,
+        max_value=settings.RESERVATION_MAX_TTL_SECONDS,
+    )
+
+
+class ReservationExtendInputSerializer(serializers.Serializer):
+    ttl_seconds = serializers.IntegerField(
+        min_value=settings.RESERVATION_MIN_TTL_SECONDS,
+        max_value=settings.RESERVATION_MAX_TTL_SECONDS,
+    )
+
+
+class ReservationLineOutputSerializer(serializers.ModelSerializer):
+    warehouse = serializers.CharField(source="warehouse.code")
+
+    class Meta:
+        model = ReservationLine
+        fields = ["product_id", "warehouse", "quantity"]
+        read_only_fields = fields
+
+
+class ReservationOutputSerializer(serializers.ModelSerializer):
+    lines = ReservationLineOutputSerializer(many=True, source="line_list")
+
+    class Meta:
+        model = Reservation
+        fields = [
+            "id",
+            "order_id",
+            "status",
+            "expires_at",
+            "lines",
+            "created_at",
+            "confirmed_at",
+            "cancelled_at",
+            "expired_at",
+        ]
+        read_only_fields = fields
+
+
+class ReservationListFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False)

@@ -1,0 +1,387 @@
+"""Reservations: all-or-nothing holds on stock, with expiry.
+
+Concurrency protocol (DESIGN.md): everything that can be resolved is resolved
+before the transaction; inside it, the reservation row is written or locked
+first, then the stock rows in one statement ordered by primary key; decisions
+are taken on locked rows only; counters, lines and ledger movements are written
+together. Expiry is decided by `expires_at`, whether or not the sweeper has run.
+"""
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
+from apps.products.models import Warehouse
+from apps.products.selectors import products_for_sale, warehouses_by_code
+from apps.stock.locks import stock_lock_many, stock_try_lock_many
+from apps.stock.models import Stock
+from apps.stock.selectors import stock_candidates
+from apps.transactions.models import MovementType
+from apps.transactions.services import movement_build, movements_record_bulk
+
+from .locks import reservation_lock, reservations_lock_due, reservations_try_lock_expired
+from .models import Reservation, ReservationLine, ReservationStatus
+
+MAX_LINES = 100
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    default_message = "Not enough stock for every line; nothing was reserved."
+
+
+class DuplicateOrderId(Conflict):
+    code = "duplicate_order_id"
+    default_message = "You already have a reservation with this order_id."
+
+
+class ReservationExpired(Conflict):
+    code = "reservation_expired"
+    default_message = "The reservation has expired; its stock is no longer held."
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    product_id: UUID
+    quantity: int
+    warehouse_code: str | None = None
+
+
+def _ttl(ttl_seconds: int | None) -> timedelta:
+    low, high = settings.RESERVATION_MIN_TTL_SECONDS, settings.RESERVATION_MAX_TTL_SECONDS
+    seconds = settings.RESERVATION_DEFAULT_TTL_SECONDS if ttl_seconds is None else ttl_seconds
+    if not low <= seconds <= high:
+        raise ValidationFailed(details={"ttl_seconds": [f"Must be between {low} and {high}."]})
+    return timedelta(seconds=seconds)
+
+
+def _demand(lines: list[LineRequest]) -> dict[tuple[UUID, str | None], int]:
+    """Quantity wanted per (product, named warehouse or None); repeated lines add up."""
+    if not 1 <= len(lines) <= MAX_LINES:
+        raise ValidationFailed(details={"lines": [f"Give 1 to {MAX_LINES} lines."]})
+    demand: dict[tuple[UUID, str | None], int] = defaultdict(int)
+    for line in lines:
+        code = line.warehouse_code.strip().upper() if line.warehouse_code else None
+        demand[(line.product_id, code)] += line.quantity
+    return dict(demand)
+
+
+def _allocate(
+    demand: dict[tuple[UUID, str | None], int], rows: list[Stock], priority: dict[int, tuple]
+) -> list[tuple[Stock, int]]:
+    """Take units from the locked rows: a named warehouse from its row, the rest
+    across the product's rows by warehouse priority. All or nothing: every short
+    product is reported (409 with details)."""
+    free = {row.pk: row.on_hand - row.reserved for row in rows}
+    by_product: dict[UUID, list[Stock]] = defaultdict(list)
+    for row in sorted(rows, key=lambda r: priority[r.warehouse_id]):
+        by_product[row.product_id].append(row)
+    taken: dict[int, int] = defaultdict(int)
+    short: dict[UUID, dict] = {}
+    # Named warehouses first, so an unnamed line cannot take units a named one needs.
+    for (product_id, code), quantity in sorted(demand.items(), key=lambda kv: kv[0][1] is None):
+        candidates = [
+            row
+            for row in by_product[product_id]
+            if code is None or priority[row.warehouse_id][2] == code
+        ]
+        remaining = quantity
+        for row in candidates:
+            take = min(remaining, free[row.pk])
+            if take > 0:
+                free[row.pk] -= take
+                taken[row.pk] += take
+                remaining -= take
+            if remaining == 0:
+                break
+        if remaining:
+            entry = short.setdefault(
+                product_id, {"product_id": str(product_id), "requested": 0, "available": 0}
+            )
+            entry["requested"] += quantity
+            entry["available"] += quantity - remaining
+    if short:
+        raise InsufficientStock(details=list(short.values()))
+    rows_by_pk = {row.pk: row for row in rows}
+    return [(rows_by_pk[pk], quantity) for pk, quantity in sorted(taken.items())]
+
+
+def _release(
+    reservations: list[Reservation],
+    *,
+    status: ReservationStatus,
+    movement_type: MovementType,
+    now: datetime,
+    stock_rows: dict[int, Stock],
+    on_hand_leaves: bool = False,
+) -> list:
+    """End pending reservations whose lines' stock rows the caller holds locked:
+    give back (or, for a confirm, ship) their units, close their lines, write the
+    movements. Returns the movements (unsaved)."""
+    ids = [r.pk for r in reservations]
+    lines = list(
+        ReservationLine.objects.filter(reservation_id__in=ids, pending=True)
+        .select_related("warehouse")
+        .order_by("pk")
+    )
+    for reservation in reservations:
+        reservation.line_list = [line for line in lines if line.reservation_id == reservation.pk]
+    movements = []
+    for line in lines:  # ordered by pk
+        row = stock_rows[line.stock_id]
+        row.reserved -= line.quantity
+        if on_hand_leaves:
+            row.on_hand -= line.quantity
+        movements.append(
+            movement_build(
+                stock=row,
+                type=movement_type,
+                on_hand_delta=-line.quantity if on_hand_leaves else 0,
+                reserved_delta=-line.quantity,
+                reservation_id=line.reservation_id,
+            )
+        )
+    touched = {line.stock_id for line in lines}
+    for row in (stock_rows[pk] for pk in touched):
+        row.updated_at = now
+    Stock.objects.bulk_update(
+        [stock_rows[pk] for pk in sorted(touched)], ["on_hand", "reserved", "updated_at"]
+    )
+    ReservationLine.objects.filter(reservation_id__in=ids, pending=True).update(pending=False)
+    stamp = {
+        ReservationStatus.CONFIRMED: "confirmed_at",
+        ReservationStatus.CANCELLED: "cancelled_at",
+        ReservationStatus.EXPIRED: "expired_at",
+    }[status]
+    Reservation.objects.filter(pk__in=ids).update(status=status, updated_at=now, **{stamp: now})
+    for reservation in reservations:
+        reservation.status, reservation.updated_at = status, now
+        setattr(reservation, stamp, now)
+    return movements
+
+
+def _release_expired_on(rows: dict[int, Stock], now: datetime) -> list:
+    """Inline expiry: pending holds past expires_at on these locked rows stop
+    holding stock before anything is decided. A hold whose other rows are busy
+    is left to the sweeper (never waited on: no deadlock)."""
+    expired_ids = set(
+        ReservationLine.objects.filter(
+            stock_id__in=list(rows), pending=True, expires_at__lte=now
+        ).values_list("reservation_id", flat=True)
+    )
+    if not expired_ids:
+        return []
+    movements = []
+    for reservation in reservations_try_lock_expired(reservation_ids=expired_ids, now=now):
+        needed = set(
+            ReservationLine.objects.filter(reservation=reservation, pending=True).values_list(
+                "stock_id", flat=True
+            )
+        )
+        missing = needed - set(rows)
+        if missing:
+            extra = stock_try_lock_many(stock_ids=missing)
+            if len(extra) != len(missing):
+                continue
+            rows.update({row.pk: row for row in extra})
+        movements += _release(
+            [reservation],
+            status=ReservationStatus.EXPIRED,
+            movement_type=MovementType.EXPIRE,
+            now=now,
+            stock_rows=rows,
+        )
+    return movements
+
+
+def reservation_create(
+    *, user_id: int, order_id: str, lines: list[LineRequest], ttl_seconds: int | None = None
+) -> Reservation:
+    ttl = _ttl(ttl_seconds)
+    demand = _demand(lines)
+    products_for_sale(product_ids={product_id for product_id, _ in demand})
+    codes = {code for _, code in demand if code}
+    named = warehouses_by_code(codes=codes)
+    candidates = stock_candidates(
+        product_ids={product_id for product_id, _ in demand}, warehouse_ids=None
+    )
+    priority = {row.warehouse_id: (row.priority, row.warehouse_id, row.code) for row in candidates}
+    del named  # resolved only to answer 404 for an unknown warehouse before any lock
+    if Reservation.objects.filter(user_id=user_id, order_id=order_id).exists():
+        raise DuplicateOrderId(details={"order_id": order_id})
+
+    with transaction.atomic():
+        now = timezone.now()
+        try:
+            # Lock order: the reservation first. A concurrent duplicate order_id
+            # waits on the unique index here, then fails, before any stock lock.
+            with transaction.atomic():
+                reservation = Reservation.objects.create(
+                    user_id=user_id, order_id=order_id, expires_at=now + ttl
+                )
+        except IntegrityError as exc:
+            raise DuplicateOrderId(details={"order_id": order_id}) from exc
+        rows = {row.pk: row for row in stock_lock_many(stock_ids=[c.stock_id for c in candidates])}
+        movements = _release_expired_on(rows, now)
+        allocation = _allocate(demand, [rows[c.stock_id] for c in candidates], priority)
+        for row, quantity in allocation:
+            row.reserved += quantity
+            row.updated_at = now
+        Stock.objects.bulk_update([row for row, _ in allocation], ["reserved", "updated_at"])
+        reservation_lines = ReservationLine.objects.bulk_create(
+            [
+                ReservationLine(
+                    reservation=reservation,
+                    stock_id=row.pk,
+                    product_id=row.product_id,
+                    warehouse=Warehouse(pk=row.warehouse_id, code=priority[row.warehouse_id][2]),
+                    quantity=quantity,
+                    expires_at=reservation.expires_at,
+                )
+                for row, quantity in allocation
+            ]
+        )
+        movements += [
+            movement_build(
+                stock=row,
+                type=MovementType.RESERVE,
+                reserved_delta=quantity,
+                reservation_id=reservation.pk,
+                actor_id=user_id,
+            )
+            for row, quantity in allocation
+        ]
+        movements_record_bulk(movements)
+    reservation.line_list = reservation_lines
+    return reservation
+
+
+def _locked_own(reservation_id: UUID, user) -> Reservation:
+    reservation = reservation_lock(reservation_id=reservation_id)
+    if reservation is None or not _visible_to(reservation, user):
+        raise NotFound("Reservation not found.")
+    return reservation
+
+
+def _visible_to(reservation: Reservation, user) -> bool:
+    from apps.core.roles import Role
+
+    return reservation.user_id == user.pk or user.has_role(Role.STAFF)
+
+
+def _lock_lines_stock(reservation: Reservation) -> dict[int, Stock]:
+    stock_ids = ReservationLine.objects.filter(reservation=reservation, pending=True).values_list(
+        "stock_id", flat=True
+    )
+    return {row.pk: row for row in stock_lock_many(stock_ids=stock_ids)}
+
+
+@transaction.atomic
+def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
+    """pending -> confirmed: the units leave on_hand (shipped). Confirming again is
+    a no-op; an expired hold cannot be confirmed."""
+    reservation = _locked_own(reservation_id, user)
+    if reservation.status == ReservationStatus.CONFIRMED:
+        return reservation
+    if reservation.status == ReservationStatus.EXPIRED:
+        raise ReservationExpired()
+    if reservation.status != ReservationStatus.PENDING:
+        raise InvalidState(details={"status": reservation.status})
+    now = timezone.now()
+    if reservation.expires_at <= now:
+        raise ReservationExpired(details={"expires_at": reservation.expires_at.isoformat()})
+    rows = _lock_lines_stock(reservation)
+    movements = _release(
+        [reservation],
+        status=ReservationStatus.CONFIRMED,
+        movement_type=MovementType.CONFIRM,
+        now=now,
+        stock_rows=rows,
+        on_hand_leaves=True,
+    )
+    movements_record_bulk(movements)
+    return reservation
+
+
+@transaction.atomic
+def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
+    """pending -> cancelled: units go back. Cancelling a hold that no longer holds
+    anything (cancelled, expired) answers it unchanged; a confirmed one is a 409."""
+    reservation = _locked_own(reservation_id, user)
+    if reservation.status in (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED):
+        return reservation
+    if reservation.status == ReservationStatus.CONFIRMED:
+        raise InvalidState(
+            "A confirmed reservation cannot be cancelled.", details={"status": reservation.status}
+        )
+    now = timezone.now()
+    expired = reservation.expires_at <= now
+    rows = _lock_lines_stock(reservation)
+    movements = _release(
+        [reservation],
+        status=ReservationStatus.EXPIRED if expired else ReservationStatus.CANCELLED,
+        movement_type=MovementType.EXPIRE if expired else MovementType.RELEASE,
+        now=now,
+        stock_rows=rows,
+    )
+    movements_record_bulk(movements)
+    return reservation
+
+
+@transaction.atomic
+def reservation_extend(*, reservation_id: UUID, user, ttl_seconds: int) -> Reservation:
+    """Hold for `ttl_seconds` more from now, never past created_at + the max TTL."""
+    ttl = _ttl(ttl_seconds)
+    reservation = _locked_own(reservation_id, user)
+    now = timezone.now()
+    if reservation.status == ReservationStatus.EXPIRED or (
+        reservation.status == ReservationStatus.PENDING and reservation.expires_at <= now
+    ):
+        raise ReservationExpired()
+    if reservation.status != ReservationStatus.PENDING:
+        raise InvalidState(details={"status": reservation.status})
+    latest = reservation.created_at + timedelta(seconds=settings.RESERVATION_MAX_TTL_SECONDS)
+    reservation.expires_at = min(now + ttl, latest)
+    reservation.updated_at = now
+    reservation.save(update_fields=["expires_at", "updated_at"])
+    ReservationLine.objects.filter(reservation=reservation, pending=True).update(
+        expires_at=reservation.expires_at
+    )
+    return reservation
+
+
+def reservation_expire_due(*, batch_size: int = 1000, max_batches: int | None = None) -> int:
+    """The sweeper: release pending holds past expires_at, in bounded batches, each
+    its own transaction. Due rows locked elsewhere are skipped (SKIP LOCKED) and
+    picked up next time. Returns how many were expired."""
+    expired = batches = 0
+    while max_batches is None or batches < max_batches:
+        with transaction.atomic():
+            now = timezone.now()
+            due = reservations_lock_due(now=now, limit=batch_size)
+            if not due:
+                break
+            stock_ids = set(
+                ReservationLine.objects.filter(
+                    reservation_id__in=[r.pk for r in due], pending=True
+                ).values_list("stock_id", flat=True)
+            )
+            rows = {row.pk: row for row in stock_lock_many(stock_ids=stock_ids)}
+            movements_record_bulk(
+                _release(
+                    due,
+                    status=ReservationStatus.EXPIRED,
+                    movement_type=MovementType.EXPIRE,
+                    now=now,
+                    stock_rows=rows,
+                )
+            )
+        expired += len(due)
+        batches += 1
+    return expired

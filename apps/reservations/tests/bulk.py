@@ -1,0 +1,66 @@
+"""Many holds at once for sweeper tests and benchmarks, written in bulk but exactly
+as the service would leave them: stock counter, lines and ledger agree."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from apps.accounts.tests.factories import UserFactory
+from apps.reservations.models import Reservation, ReservationLine
+from apps.stock.models import Stock
+from apps.stock.services import stock_inbound
+from apps.transactions.models import MovementType, StockMovement
+
+
+@transaction.atomic
+def due_holds(product, warehouse, *, count: int, overdue: timedelta = timedelta(seconds=1)):
+    """`count` pending 1-unit holds on one stock row of `count` units, all due."""
+    stock = stock_inbound(
+        product_id=product.pk, warehouse_code=warehouse.code, quantity=count, actor_id=None
+    ).stock
+    user = UserFactory()
+    now = timezone.now()
+    due = now - overdue
+    reservations = Reservation.objects.bulk_create(
+        [
+            Reservation(user=user, order_id=f"bulk-{i}", expires_at=due, created_at=now)
+            for i in range(count)
+        ],
+        batch_size=2000,
+    )
+    ReservationLine.objects.bulk_create(
+        [
+            ReservationLine(
+                reservation=r,
+                stock_id=stock.pk,
+                product_id=product.pk,
+                warehouse_id=warehouse.pk,
+                quantity=1,
+                expires_at=due,
+            )
+            for r in reservations
+        ],
+        batch_size=2000,
+    )
+    StockMovement.objects.bulk_create(
+        [
+            StockMovement(
+                type=MovementType.RESERVE,
+                stock_id=stock.pk,
+                product_id=product.pk,
+                warehouse_id=warehouse.pk,
+                on_hand_delta=0,
+                reserved_delta=1,
+                on_hand_after=count,
+                reserved_after=i + 1,
+                reservation_id=r.pk,
+                created_at=now,
+            )
+            for i, r in enumerate(reservations)
+        ],
+        batch_size=2000,
+    )
+    Stock.objects.filter(pk=stock.pk).update(reserved=count)
+    stock.refresh_from_db()
+    return stock

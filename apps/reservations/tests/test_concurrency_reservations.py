@@ -1,0 +1,270 @@
+"""Reservations racing each other on real PostgreSQL, in real threads."""
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from apps.accounts.tests.factories import UserFactory
+from apps.conftest import client_for
+from apps.core.exceptions import InvalidState
+from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
+from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.reservations import services
+from apps.reservations.models import Reservation, ReservationLine
+from apps.reservations.services import (
+    InsufficientStock,
+    LineRequest,
+    ReservationExpired,
+    reservation_cancel,
+    reservation_confirm,
+    reservation_create,
+    reservation_expire_due,
+)
+from apps.reservations.tests.factories import reserve
+from apps.stock.models import Stock
+from apps.stock.tests.helpers import stock_of
+from apps.transactions.models import StockMovement
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _make_due(reservation) -> None:
+    past = timezone.now() - timedelta(seconds=1)
+    Reservation.objects.filter(pk=reservation.pk).update(expires_at=past)
+    ReservationLine.objects.filter(reservation_id=reservation.pk).update(expires_at=past)
+
+
+def _ok(results) -> list:
+    errors = [
+        r
+        for r in results
+        if isinstance(r, BaseException)
+        and not isinstance(r, InsufficientStock | InvalidState | ReservationExpired)
+    ]
+    assert not errors, errors
+    return results
+
+
+def test_50_shoppers_racing_for_20_units_get_exactly_20_holds():
+    # given
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 20)
+    users = UserFactory.create_batch(50)
+
+    # when 50 threads reserve 1 unit each over HTTP at the same moment
+    def buy(i):
+        response = client_for(users[i]).post(
+            "/api/v1/reservations/",
+            {"order_id": f"flash-{i}", "lines": [{"product_id": str(product.pk), "quantity": 1}]},
+            format="json",
+        )
+        return response.status_code, response.json()
+
+    results = run_concurrently(buy, threads=50)
+
+    # then exactly 20 succeed, 30 are refused with insufficient_stock, nothing oversold
+    statuses = sorted(status for status, _ in results)
+    assert statuses == [201] * 20 + [409] * 30, statuses
+    assert {body["error"]["code"] for status, body in results if status == 409} == {
+        "insufficient_stock"
+    }
+    stock = Stock.objects.get()
+    assert (stock.on_hand, stock.reserved) == (20, 20)
+    assert Reservation.objects.count() == 20
+    assert StockMovement.objects.filter(type="reserve").count() == 20
+
+
+def test_opposite_line_orders_never_deadlock():
+    # given two products, plenty of each
+    warehouse = WarehouseFactory()
+    a, b = ProductFactory(), ProductFactory()
+    stock_of(a, warehouse, 1000)
+    stock_of(b, warehouse, 1000)
+    users = UserFactory.create_batch(16)
+
+    # when half the threads reserve [A, B] and half [B, A] at once
+    def buy(i):
+        first, second = (a, b) if i % 2 else (b, a)
+        return reservation_create(
+            user_id=users[i].pk,
+            order_id=f"x-{i}",
+            lines=[LineRequest(first.pk, 3), LineRequest(second.pk, 2)],
+        )
+
+    results = run_concurrently(buy, threads=16, timeout=30)
+
+    # then all succeed (a deadlock would surface as an error or a stuck thread)
+    assert all(isinstance(r, Reservation) for r in results), results
+    # each product: 8 threads took 3 and 8 took 2
+    assert Stock.objects.get(product=a).reserved == Stock.objects.get(product=b).reserved == 40
+
+
+def test_confirm_racing_the_sweeper_has_exactly_one_winner():
+    # given 12 holds that are due now
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 100)
+    holds = [reserve(product, 2) for _ in range(12)]
+    # that expire 300 ms from now, while 12 confirms and the sweeper run
+    future = timezone.now() + timedelta(milliseconds=300)
+    Reservation.objects.update(expires_at=future)
+    ReservationLine.objects.update(expires_at=future)
+
+    # when confirms and the sweeper run together around the expiry moment
+    def work(i):
+        if i < 12:
+            try:
+                return reservation_confirm(reservation_id=holds[i].pk, user=holds[i].user)
+            except ReservationExpired as exc:
+                return exc
+        import time
+
+        time.sleep(0.3)
+        return reservation_expire_due()
+
+    _ok(run_concurrently(work, threads=13))
+
+    # then every hold ended exactly once: confirmed or expired, never both
+    states = dict(Reservation.objects.values_list("pk", "status"))
+    assert set(states.values()) <= {"confirmed", "expired"}
+    confirmed = [pk for pk, s in states.items() if s == "confirmed"]
+    expired = [pk for pk, s in states.items() if s == "expired"]
+    assert len(confirmed) + len(expired) == 12
+    stock = Stock.objects.get()
+    assert stock.reserved == 0
+    assert stock.on_hand == 100 - 2 * len(confirmed)
+    for pk in confirmed:
+        assert not StockMovement.objects.filter(reservation_id=pk, type="expire").exists()
+    for pk in expired:
+        assert not StockMovement.objects.filter(reservation_id=pk, type="confirm").exists()
+
+
+def test_confirm_blocked_by_the_sweeper_then_sees_it_expired(monkeypatch):
+    """Deterministic: the sweeper holds the due reservation's lock; a confirm
+    arrives, PostgreSQL shows it waiting; the sweeper commits; the confirm loses."""
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 10)
+    held = reserve(product, 4)
+    _make_due(held)
+    outcome = {}
+    real_release = services._release
+
+    def confirm():
+        try:
+            outcome["confirm"] = reservation_confirm(reservation_id=held.pk, user=held.user)
+        except Exception as exc:
+            outcome["confirm"] = exc
+        finally:
+            connection.close()
+
+    def release_after_competitor_waits(*args, **kwargs):
+        if "thread" not in outcome:
+            outcome["thread"] = threading.Thread(target=confirm)
+            outcome["thread"].start()
+            wait_until_blocked_on_lock(count=1)
+        return real_release(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_release", release_after_competitor_waits)
+    # when
+    assert reservation_expire_due() == 1
+    outcome["thread"].join(10)
+    # then
+    assert isinstance(outcome["confirm"], ReservationExpired)
+    stock = Stock.objects.get()
+    assert (stock.on_hand, stock.reserved) == (10, 0)
+
+
+def test_cancel_racing_confirm_has_exactly_one_outcome():
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 100)
+    holds = [reserve(product, 1) for _ in range(8)]
+
+    def work(i):
+        held = holds[i // 2]
+        action = reservation_confirm if i % 2 else reservation_cancel
+        try:
+            return action(reservation_id=held.pk, user=held.user).status
+        except InvalidState as exc:
+            return exc
+
+    results = _ok(run_concurrently(work, threads=16))
+
+    states = list(Reservation.objects.values_list("status", flat=True))
+    confirmed = states.count("confirmed")
+    assert confirmed + states.count("cancelled") == 8
+    stock = Stock.objects.get()
+    assert (stock.on_hand, stock.reserved) == (100 - confirmed, 0)
+    # the loser of each pair saw the winner's state: a cancelled hold refuses a confirm
+    # (409) and a confirmed one refuses a cancel (409)
+    assert sum(isinstance(r, InvalidState) for r in results) == 8
+
+
+def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
+    """Deterministic: a confirm holds the reservation lock; the cancel arrives and
+    waits; once the confirm commits the cancel sees 'confirmed' and answers 409."""
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 5)
+    held = reserve(product, 2)
+    outcome = {}
+    real_lock_lines = services._lock_lines_stock
+
+    def cancel():
+        try:
+            outcome["cancel"] = reservation_cancel(reservation_id=held.pk, user=held.user)
+        except Exception as exc:
+            outcome["cancel"] = exc
+        finally:
+            connection.close()
+
+    def lock_lines_then_inject(reservation):
+        rows = real_lock_lines(reservation)
+        if "thread" not in outcome:
+            outcome["thread"] = threading.Thread(target=cancel)
+            outcome["thread"].start()
+            wait_until_blocked_on_lock(count=1)
+        return rows
+
+    monkeypatch.setattr(services, "_lock_lines_stock", lock_lines_then_inject)
+    confirmed = reservation_confirm(reservation_id=held.pk, user=held.user)
+    outcome["thread"].join(10)
+    assert confirmed.status == "confirmed"
+    assert isinstance(outcome["cancel"], InvalidState)
+    stock = Stock.objects.get()
+    assert (stock.on_hand, stock.reserved) == (3, 0)
+
+
+def test_eight_concurrent_creates_with_one_key_make_one_reservation():
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 50)
+    user = UserFactory()
+    body = {"order_id": "same", "lines": [{"product_id": str(product.pk), "quantity": 2}]}
+
+    def post(_):
+        response = client_for(user).post(
+            "/api/v1/reservations/", body, format="json", HTTP_IDEMPOTENCY_KEY="checkout-1"
+        )
+        return response.status_code, response.get("Idempotent-Replayed")
+
+    results = run_concurrently(post, threads=8)
+    assert Reservation.objects.count() == 1
+    assert Stock.objects.get().reserved == 2
+    assert sum(1 for status, replayed in results if status == 201 and not replayed) == 1
+    assert all(status in (201, 409) for status, _ in results), results
+
+
+def test_the_sweeper_releases_10000_due_holds_in_batches_exactly():
+    # given 10,000 due holds of 1 unit, written in bulk (stock, lines, ledger agree)
+    from apps.reservations.tests.bulk import due_holds
+
+    product = ProductFactory()
+    stock = due_holds(product, WarehouseFactory(), count=10_000)
+    # when
+    expired = reservation_expire_due(batch_size=1000)
+    # then
+    assert expired == 10_000
+    stock.refresh_from_db()
+    assert (stock.on_hand, stock.reserved) == (10_000, 0)
+    assert not Reservation.objects.filter(status="pending").exists()
+    assert StockMovement.objects.filter(type="expire").count() == 10_000
