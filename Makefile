@@ -55,3 +55,18 @@ format: install
 
 schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
+
+# --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
+.PHONY: bench bench-catalog bench-seed
+
+BENCH_PRODUCTS ?= 1000000
+BENCH_WAREHOUSES ?= 5
+
+bench: install
+	$(PY) -m bench all
+
+bench-catalog: install
+	$(PY) -m bench catalog
+
+bench-seed: install
+	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)

@@ -1,0 +1,153 @@
+-- wrk script of the benchmark harness (bench/wrk.py writes its input and reads its output).
+--
+--   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random> [<header> <nonce>]
+--
+-- The requests file has one request per line, tab-separated: METHOD, PATH and an
+-- optional BODY (one line of JSON). Headers common to every request come from
+-- wrk's -H options. All requests are formatted once in init() and request() only
+-- picks one, in turn or at random; unless <header> is given (e.g. Idempotency-Key):
+-- then each request is formatted when sent, with that header set to a value never
+-- used before (<nonce>, thread, count). response() counts statuses per thread, and done() prints one line
+-- "BENCH_JSON {...}" with the summary.
+
+local threads = {}
+local next_id = 0
+
+function setup(thread)
+  next_id = next_id + 1
+  thread:set("thread_id", next_id)
+  table.insert(threads, thread)
+end
+
+local function split_tabs(line)
+  local fields = {}
+  for field in (line .. "\t"):gmatch("([^\t]*)\t") do
+    table.insert(fields, field)
+  end
+  return fields
+end
+
+local requests_ = {}
+local count = 0
+local cursor = 0
+local pick_random = false
+local unique_header = nil
+local sent = 0
+local nonce = ""
+statuses = {}
+
+function init(args)
+  local path, mode = args[1], args[2] or "round-robin"
+  pick_random = mode == "random"
+  if args[3] and args[3] ~= "" then
+    unique_header = args[3]
+  end
+  for line in io.lines(path) do
+    if line ~= "" then
+      local fields = split_tabs(line)
+      local body = fields[3]
+      if body == "" then
+        body = nil
+      end
+      if unique_header then
+        table.insert(requests_, { fields[1], fields[2], body })
+      else
+        table.insert(requests_, wrk.format(fields[1], fields[2], nil, body))
+      end
+    end
+  end
+  count = #requests_
+  nonce = string.format("%s-%d", args[4] or os.time(), thread_id or 0)
+  assert(count > 0, "no request in " .. path)
+  math.randomseed(os.time() * 1000 + (thread_id or 0))
+  -- Threads start at different points so round-robin spreads from the first request.
+  cursor = ((thread_id or 1) - 1) * math.floor(count / 2) % count
+end
+
+local function pick()
+  if pick_random then
+    return requests_[math.random(count)]
+  end
+  cursor = cursor % count + 1
+  return requests_[cursor]
+end
+
+local function with_unique_header(fields)
+  sent = sent + 1
+  local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
+  headers[unique_header] = string.format("bench-%s-%d", nonce, sent)
+  return wrk.format(fields[1], fields[2], headers, fields[3])
+end
+
+function request()
+  if unique_header then
+    return with_unique_header(pick())
+  end
+  return pick()
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+local function to_json(value)
+  local kind = type(value)
+  if kind == "table" then
+    local parts = {}
+    for key, item in pairs(value) do
+      table.insert(parts, string.format("%q:%s", tostring(key), to_json(item)))
+    end
+    return "{" .. table.concat(parts, ",") .. "}"
+  elseif kind == "number" then
+    if value ~= value or value == math.huge or value == -math.huge then
+      return "null"
+    end
+    return string.format("%.6f", value)
+  elseif kind == "string" then
+    return string.format("%q", value)
+  end
+  return "null"
+end
+
+function done(summary, latency, _requests)
+  local by_status = {}
+  local unexpected = 0
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses") or {}) do
+      by_status[tostring(status)] = (by_status[tostring(status)] or 0) + n
+      if status < 200 or status >= 400 then
+        unexpected = unexpected + n
+      end
+    end
+  end
+  local errors = summary.errors
+  local seconds = summary.duration / 1e6
+  local ms = function(p)
+    return latency:percentile(p) / 1000
+  end
+  io.write("BENCH_JSON ", to_json({
+    requests = summary.requests,
+    duration_s = seconds,
+    rps = summary.requests / seconds,
+    bytes = summary.bytes,
+    latency_ms = {
+      mean = latency.mean / 1000,
+      max = latency.max / 1000,
+      p50 = ms(50),
+      p90 = ms(90),
+      p95 = ms(95),
+      p99 = ms(99),
+    },
+    statuses = by_status,
+    non_2xx_3xx = unexpected,
+    socket_errors = {
+      connect = errors.connect,
+      read = errors.read,
+      write = errors.write,
+      timeout = errors.timeout,
+    },
+  }), "\n")
+end

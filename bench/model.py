@@ -1,0 +1,192 @@
+"""What a scenario is: data, built from one helper per request shape.
+
+A scenario sends one request shape (`get`, `post_json`) filled from variants:
+dicts produced once by its setup (`variants`, run in the harness with Django set
+up) and spread over the run, in turn or at random. The same variants fill the
+SQL of its ceiling, so the pgbench script and the endpoint read the same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote, urlencode
+
+if TYPE_CHECKING:
+    from .context import Context
+
+Variant = Mapping[str, Any]
+Pick = Literal["round-robin", "random"]
+DEFAULT_LEVELS: tuple[int, ...] = (1, 16, 64)
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    path: str  # path and query string, from the server's root
+    body: str | None = None  # one line of JSON
+
+
+@dataclass(frozen=True)
+class RequestShape:
+    """How a variant becomes a request. Build it with `get` or `post_json`.
+
+    `{name}` in the path and the query values is replaced by `variant[name]`,
+    URL-encoded. `auth` names a role (see Context.bearer) whose JWT every
+    request carries. `unique_header` (e.g. "Idempotency-Key") gets a fresh
+    value on every request sent.
+    """
+
+    method: str
+    path: str
+    query: Mapping[str, str] = field(default_factory=dict)
+    body: Callable[[Variant], Any] | None = None
+    auth: str | None = None
+    unique_header: str | None = None
+
+    def build(self, variant: Variant) -> HttpRequest:
+        quoted = {key: quote(str(value), safe="") for key, value in variant.items()}
+        path = self.path.format_map(quoted)
+        if self.query:
+            query = {key: value.format_map(variant) for key, value in self.query.items()}
+            path = f"{path}?{urlencode(query)}"
+        body = None
+        if self.body is not None:
+            body = json.dumps(self.body(variant), separators=(",", ":"), default=str)
+        return HttpRequest(self.method, path, body)
+
+    def describe(self) -> str:
+        query = "&".join(f"{key}={value}" for key, value in self.query.items())
+        return f"{self.method} {self.path}{'?' + query if query else ''}"
+
+
+def get(path: str, *, auth: str | None = None, **query: str) -> RequestShape:
+    """GET `path`, with `query` parameters (templates filled from the variant)."""
+    return RequestShape("GET", path, query=query, auth=auth)
+
+
+def post_json(
+    path: str,
+    body: Callable[[Variant], Any],
+    *,
+    auth: str | None = None,
+    unique_header: str | None = None,
+) -> RequestShape:
+    """POST `body(variant)` as JSON to `path`."""
+    return RequestShape("POST", path, body=body, auth=auth, unique_header=unique_header)
+
+
+def fields(*names: str) -> Callable[[Variant], dict[str, Any]]:
+    """A JSON body made of these keys of the variant (for `post_json`)."""
+    return lambda variant: {name: variant[name] for name in names}
+
+
+_PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def sql_literal(value: Any) -> str:
+    """A value as SQL text: strings quoted, numbers bare, sequences as ARRAY[...]."""
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int | float | Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return f"ARRAY[{', '.join(sql_literal(item) for item in value)}]"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+@dataclass(frozen=True)
+class SqlCeiling:
+    """The same SQL as the endpoint, run by pgbench at the same concurrency.
+
+    `script` is a pgbench script (may hold several statements, `\\set`,
+    BEGIN/COMMIT); `explain` one statement to show once under EXPLAIN (ANALYZE,
+    BUFFERS), by default the script itself when it is a single statement.
+    `{{name}}` in either is replaced by `sql_literal(variant[name])`; pgbench
+    runs one script per variant (at most `max_variants`, pgbench allows 128),
+    picked at random for each transaction.
+    """
+
+    script: str
+    explain: str | None = None
+    max_variants: int = 64
+
+    def render_script(self, variant: Variant) -> str:
+        return _render(self.script, variant)
+
+    def render_explain(self, variant: Variant) -> str | None:
+        statement = self.explain or (self.script if _single_statement(self.script) else None)
+        return _render(statement, variant) if statement else None
+
+
+def _render(template: str, variant: Variant) -> str:
+    def replace(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in variant:
+            raise KeyError(f"the SQL uses {{{{{name}}}}}, which the variants do not provide")
+        return sql_literal(variant[name])
+
+    return _PLACEHOLDER.sub(replace, template)
+
+
+def _single_statement(script: str) -> bool:
+    body = script.strip().rstrip(";")
+    lines = [line.strip() for line in body.splitlines()]
+    return ";" not in body and not any(line.startswith("\\") for line in lines)
+
+
+class ScenarioFailed(Exception):
+    """The scenario cannot be measured (setup found nothing, endpoint not there, ...)."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    ok: bool
+    detail: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One endpoint under load. `name` is "<group>.<what>", e.g. "catalog.list.first_page".
+
+    `variants(ctx)` is the setup: it returns the values spread over the run
+    (None: the request has no variable part). `post_check(ctx)` runs after the
+    last level (e.g. the ledger audit after writes).
+    """
+
+    name: str
+    request: RequestShape
+    description: str = ""
+    variants: Callable[[Context], Sequence[Variant]] | None = None
+    levels: tuple[int, ...] = DEFAULT_LEVELS
+    duration_s: float | None = None
+    pick: Pick = "round-robin"
+    ceiling: SqlCeiling | None = None
+    post_check: Callable[[Context], CheckResult] | None = None
+
+    @property
+    def group(self) -> str:
+        return self.name.split(".", 1)[0]
+
+
+@dataclass(frozen=True)
+class Stats:
+    """Throughput and latency of one load run (HTTP by wrk, or SQL by pgbench)."""
+
+    rps: float
+    requests: int
+    duration_s: float
+    p50_ms: float
+    p90_ms: float
+    p95_ms: float
+    p99_ms: float
+    mean_ms: float
+    max_ms: float
+    errors: int  # HTTP: non-2xx/3xx answers and socket errors; SQL: failed transactions
+    detail: Mapping[str, Any] = field(default_factory=dict)

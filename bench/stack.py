@@ -1,0 +1,139 @@
+"""gunicorn serving config.wsgi under config.settings.bench, always stopped.
+
+Default: 5 sync workers (BENCH_WORKERS, BENCH_WORKER_CLASS, BENCH_THREADS
+override; `python -m bench --tune-workers` measures the choices again). See
+bench/README.md for the figures behind the default.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import RESULTS_DIR, ROOT, SETTINGS_MODULE
+
+GUNICORN = ROOT / ".venv" / "bin" / "gunicorn"
+LOG_FILE = RESULTS_DIR / "gunicorn.log.tmp"
+START_TIMEOUT_S = 30.0
+STOP_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class GunicornConfig:
+    workers: int = 5
+    worker_class: str = "sync"
+    threads: int = 1
+
+    @classmethod
+    def from_env(cls) -> GunicornConfig:
+        default = cls()
+        return cls(
+            workers=int(os.environ.get("BENCH_WORKERS", default.workers)),
+            worker_class=os.environ.get("BENCH_WORKER_CLASS", default.worker_class),
+            threads=int(os.environ.get("BENCH_THREADS", default.threads)),
+        )
+
+    @property
+    def label(self) -> str:
+        if self.worker_class == "gthread":
+            return f"{self.workers} gthread x {self.threads} threads"
+        return f"{self.workers} {self.worker_class}"
+
+    def argv(self, bind: str) -> list[str]:
+        return [
+            str(GUNICORN),
+            "config.wsgi:application",
+            f"--bind={bind}",
+            f"--workers={self.workers}",
+            f"--worker-class={self.worker_class}",
+            f"--threads={self.threads}",
+            "--log-level=warning",
+            f"--error-logfile={LOG_FILE}",
+        ]
+
+
+@dataclass(frozen=True)
+class Server:
+    base_url: str
+    pid: int
+    config: GunicornConfig
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(config: GunicornConfig, port: int | None = None) -> Iterator[Server]:
+    """Start gunicorn, wait for /healthz/, yield; stop it however the block ends."""
+    port = port or int(os.environ.get("BENCH_PORT", 0)) or free_port()
+    LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
+    LOG_FILE.write_text("")
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "PYTHONUNBUFFERED": "1"}
+    # Its own session: a Ctrl-C reaches the harness, which stops the server itself.
+    process = subprocess.Popen(
+        config.argv(f"127.0.0.1:{port}"),
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        base_url = f"http://127.0.0.1:{port}"
+        _wait_healthy(process, base_url)
+        yield Server(base_url, process.pid, config)
+    finally:
+        _stop(process)
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log_tail()}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/healthz/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"gunicorn not healthy after {START_TIMEOUT_S:.0f} s:\n{log_tail()}")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM to gunicorn's process group (master and workers), SIGKILL if it lingers."""
+    if process.poll() is None:
+        _signal_group(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            _signal_group(process.pid, signal.SIGKILL)
+            process.wait(timeout=STOP_TIMEOUT_S)
+    # Workers orphaned by a master that died first still belong to its group.
+    _signal_group(process.pid, signal.SIGKILL)
+
+
+def _signal_group(pgid: int, sig: signal.Signals) -> None:
+    with suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, sig)
+
+
+def log_tail(lines: int = 30, path: Path = LOG_FILE) -> str:
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no gunicorn log)"
