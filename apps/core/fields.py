@@ -1,3 +1,5 @@
+from datetime import UTC
+
 from rest_framework import serializers
 
 
@@ -9,3 +11,16 @@ class UUIDStringField(serializers.UUIDField):
         if not isinstance(data, str):
             self.fail("invalid", value=data)
         return super().to_internal_value(data)
+
+
+def iso_datetime(value) -> str | None:
+    """A datetime as DRF renders it: ISO 8601 in UTC, "+00:00" written "Z"."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
+def money(value) -> str:
+    """A Decimal as API.md's money: a string with 2 places."""
+    return f"{value:.2f}"

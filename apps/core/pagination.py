@@ -19,6 +19,7 @@ import base64
 import binascii
 import json
 from collections import OrderedDict
+from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -53,6 +54,14 @@ def _decode(token: str) -> dict[str, Any]:
     ):
         raise ValidationError(INVALID_CURSOR)
     return payload
+
+
+def _position_text(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
 
 
 class KeysetPagination(BasePagination):
@@ -161,10 +170,14 @@ class KeysetPagination(BasePagination):
     # --- the response ---------------------------------------------------------
 
     def _cursor_for(self, row, *, reverse: bool) -> str:
-        value = getattr(row, self.field.attname)
+        # Rows are model instances, or dicts from a `values()` queryset.
+        if isinstance(row, dict):
+            value, key = row[self.field.attname], row[self.pk_field.attname]
+        else:
+            value, key = getattr(row, self.field.attname), row.pk
         payload = {
-            "v": self.field.value_to_string(row) if value is not None else None,
-            "k": str(row.pk),
+            "v": _position_text(value),
+            "k": str(key),
             "r": reverse,
             "o": self.ordering,
         }

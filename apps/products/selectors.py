@@ -18,6 +18,29 @@ def product_queryset() -> QuerySet[Product]:
     return Product.objects.filter(deleted_at__isnull=True)
 
 
+def product_list(
+    *,
+    q: str | None = None,
+    status: str | None = None,
+    min_price=None,
+    max_price=None,
+    sku: str | None = None,
+) -> QuerySet[Product]:
+    """The catalog, filtered; ordered and paginated by the caller."""
+    queryset = product_queryset()
+    if q and q.strip():
+        queryset = product_search(queryset, text=q.strip())
+    if status:
+        queryset = queryset.filter(status=status)
+    if min_price is not None:
+        queryset = queryset.filter(price__gte=min_price)
+    if max_price is not None:
+        queryset = queryset.filter(price__lte=max_price)
+    if sku:
+        queryset = queryset.filter(sku=sku)
+    return queryset
+
+
 def product_get(*, product_id: UUID) -> Product:
     product = product_queryset().filter(pk=product_id).first()
     if product is None:

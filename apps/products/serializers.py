@@ -1,5 +1,7 @@
 from rest_framework import serializers
 
+from apps.core.fields import iso_datetime, money
+
 from .filters import MAX_PRICE
 from .models import Product, ProductStatus, Warehouse
 
@@ -8,6 +10,10 @@ WAREHOUSE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{0,31}$"
 
 
 class ProductOutputSerializer(serializers.ModelSerializer):
+    """Declares the fields (and so the schema); `to_representation` renders them
+    directly from a model or a `values()` row, ~10x cheaper than DRF's per-field
+    machinery on list pages. A test pins it to DRF's own rendering."""
+
     class Meta:
         model = Product
         fields = [
@@ -23,6 +29,24 @@ class ProductOutputSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = fields
+
+    def to_representation(self, product):
+        get = product.__getitem__ if isinstance(product, dict) else product.__getattribute__
+        return {
+            "id": str(get("id")),
+            "sku": get("sku"),
+            "name": get("name"),
+            "description": get("description"),
+            "price": money(get("price")),
+            "status": get("status"),
+            "sale_starts_at": iso_datetime(get("sale_starts_at")),
+            "sale_ends_at": iso_datetime(get("sale_ends_at")),
+            "created_at": iso_datetime(get("created_at")),
+            "updated_at": iso_datetime(get("updated_at")),
+        }
+
+
+PRODUCT_FIELDS = ProductOutputSerializer.Meta.fields
 
 
 class ProductInputSerializer(serializers.Serializer):

@@ -780,3 +780,26 @@ def test_product_detail_takes_one_query(api_client, django_assert_num_queries):
         response = api_client.get(product_url(product.id))
     # then
     assert response.status_code == 200
+
+
+def test_product_rendering_matches_drf_field_by_field_rendering():
+    # given a product with every field set, read as a model and as a values() row
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework import serializers
+
+    from apps.products.models import Product
+    from apps.products.serializers import PRODUCT_FIELDS, ProductOutputSerializer
+
+    now = timezone.now()
+    product = ProductFactory(
+        price="1234.50", sale_starts_at=now, sale_ends_at=now + timedelta(days=1)
+    )
+    product.refresh_from_db()
+    row = Product.objects.values(*PRODUCT_FIELDS).get(pk=product.pk)
+    serializer = ProductOutputSerializer()
+    # when / then: the fast path equals DRF's generic rendering, for both inputs
+    generic = serializers.ModelSerializer.to_representation(serializer, product)
+    assert serializer.to_representation(product) == dict(generic)
+    assert serializer.to_representation(row) == dict(generic)
