@@ -32,3 +32,10 @@ class PlatformAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         return can_use_admin(request.user)
+
+
+def request_has_role(request, role: Role) -> bool:
+    """For ModelAdmin permission methods, which also run for the anonymous visitor
+    of the login page."""
+    user = request.user
+    return bool(user.is_authenticated and user.has_role(role))

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.core.admin_site import can_use_admin, request_has_role
 from apps.core.roles import Role
 
 from . import services
@@ -10,16 +11,16 @@ class StaffWritesAdmin(admin.ModelAdmin):
     """Staff edit the catalog; warehouse admins may look."""
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_role(Role.STAFF) or request.user.has_role(Role.WAREHOUSE_ADMIN)
+        return can_use_admin(request.user)
 
     def has_add_permission(self, request):
-        return request.user.has_role(Role.STAFF)
+        return request_has_role(request, Role.STAFF)
 
     def has_change_permission(self, request, obj=None):
-        return request.user.has_role(Role.STAFF)
+        return request_has_role(request, Role.STAFF)
 
     def has_delete_permission(self, request, obj=None):
-        return request.user.has_role(Role.STAFF)
+        return request_has_role(request, Role.STAFF)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)

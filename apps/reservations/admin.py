@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.core.roles import Role
+from apps.core.admin_site import can_use_admin
 
 from .models import Reservation, ReservationLine
 
@@ -29,7 +29,7 @@ class ReservationAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_role(Role.STAFF) or request.user.has_role(Role.WAREHOUSE_ADMIN)
+        return can_use_admin(request.user)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)

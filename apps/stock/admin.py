@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 
+from apps.core.admin_site import request_has_role
 from apps.core.roles import Role
 
 from .models import Stock
@@ -43,7 +44,7 @@ class StockAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def _is_warehouse_admin(self, request) -> bool:
-        return request.user.has_role(Role.WAREHOUSE_ADMIN)
+        return request_has_role(request, Role.WAREHOUSE_ADMIN)
 
     def has_view_permission(self, request, obj=None):
         return self._is_warehouse_admin(request)

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from apps.core.admin_site import request_has_role
 from apps.core.roles import Role
 
 from .models import StockMovement
@@ -27,7 +28,7 @@ class StockMovementAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
     def has_view_permission(self, request, obj=None):
-        return request.user.has_role(Role.WAREHOUSE_ADMIN)
+        return request_has_role(request, Role.WAREHOUSE_ADMIN)
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)

@@ -21,7 +21,7 @@ def movement_build(
     reference: str = "",
     reservation_id: UUID | None = None,
 ) -> StockMovement:
-    return StockMovement(
+    movement = StockMovement(
         type=type,
         stock_id=stock.pk,
         product_id=stock.product_id,
@@ -36,6 +36,10 @@ def movement_build(
         reservation_id=reservation_id,
         created_at=timezone.now(),
     )
+    # Reuse what the caller already loaded, so rendering the movement costs no query.
+    if stock.__class__.warehouse.is_cached(stock):
+        movement.warehouse = stock.warehouse
+    return movement
 
 
 def movement_record(**kwargs) -> StockMovement:

@@ -64,19 +64,87 @@ SELECT created_at, updated_at, id, sku, name, description, price, status,
 """
 # {{cursor}} and the decoded cursor's fields: {{cursor_v}} (position value),
 # {{cursor_k}} (position id), {{cursor_r}}, {{cursor_o}}.
-LIST_DEEP_CURSOR_SQL: str | None = None  # TODO(catalog)
+LIST_DEEP_CURSOR_SQL: str | None = """
+SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
+       created_at, updated_at
+  FROM products_product
+ WHERE deleted_at IS NULL
+   AND (created_at, id) < ({{cursor_v}}::timestamptz, {{cursor_k}}::uuid)
+ ORDER BY created_at DESC, id DESC
+ LIMIT 21
+"""
 # {{q}}: one word.
-SEARCH_SQL: str | None = None  # TODO(catalog)
+SEARCH_SQL: str | None = """
+SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
+       created_at, updated_at
+  FROM products_product
+ WHERE deleted_at IS NULL
+   AND search_vector @@ websearch_to_tsquery('english', {{q}})
+ ORDER BY created_at DESC, id DESC
+ LIMIT 21
+"""
 # {{min_price}}, {{max_price}} (strings; cast with ::numeric); ordering -price.
-PRICE_RANGE_SQL: str | None = None  # TODO(catalog)
+PRICE_RANGE_SQL: str | None = """
+SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
+       created_at, updated_at
+  FROM products_product
+ WHERE deleted_at IS NULL
+   AND price >= {{min_price}}::numeric AND price <= {{max_price}}::numeric
+ ORDER BY price DESC, id DESC
+ LIMIT 21
+"""
 # {{product_id}}.
-AVAILABILITY_ONE_SQL: str | None = None  # TODO(catalog)
+AVAILABILITY_ONE_SQL: str | None = """
+SELECT id FROM products_product WHERE id = {{product_id}}::uuid AND deleted_at IS NULL;
+SELECT s.product_id, w.code, s.on_hand, s.reserved,
+       COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
+                  WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)
+  FROM stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id
+ WHERE s.product_id = {{product_id}}::uuid AND w.is_active
+ ORDER BY w.priority, s.warehouse_id;
+"""
 # {{product_ids}}: ARRAY['uuid', ...] of 100 (cast with ::uuid[]).
-AVAILABILITY_BULK_SQL: str | None = None  # TODO(catalog)
+AVAILABILITY_BULK_SQL: str | None = """
+SELECT id FROM products_product
+ WHERE id = ANY({{product_ids}}::uuid[]) AND deleted_at IS NULL;
+SELECT s.product_id, w.code, s.on_hand, s.reserved,
+       COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
+                  WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)
+  FROM stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id
+ WHERE s.product_id = ANY({{product_ids}}::uuid[]) AND w.is_active
+ ORDER BY w.priority, s.warehouse_id;
+"""
 # {{product_id}}, {{warehouse}} (code), {{quantity}}. BEGIN; ... COMMIT; as the
 # endpoint's transaction, and INBOUND_EXPLAIN_SQL its main statement.
-INBOUND_SQL: str | None = None  # TODO(catalog)
-INBOUND_EXPLAIN_SQL: str | None = None  # TODO(catalog)
+INBOUND_UPSERT = """
+INSERT INTO stock_stock
+    (product_id, warehouse_id, on_hand, reserved, min_stock_level, reorder_point,
+     created_at, updated_at)
+VALUES ({{product_id}}::uuid, (SELECT id FROM products_warehouse WHERE code = {{warehouse}}),
+        {{quantity}}, 0, 0, 0, now(), now())
+ON CONFLICT (product_id, warehouse_id) DO UPDATE
+    SET on_hand = stock_stock.on_hand + excluded.on_hand, updated_at = excluded.updated_at
+RETURNING id AS stock_id, product_id AS pid, warehouse_id AS wid, on_hand AS oh,
+          reserved AS rs"""
+# The endpoint's transaction, statement for statement: product and warehouse
+# lookups, the upsert (which takes the row lock), the movement insert, commit.
+# pgbench's \gset carries the upsert's RETURNING into the insert.
+INBOUND_SQL: str | None = (
+    """
+BEGIN;
+SELECT id FROM products_product WHERE id = {{product_id}}::uuid AND deleted_at IS NULL;
+SELECT id FROM products_warehouse WHERE code = {{warehouse}};
+"""
+    + INBOUND_UPSERT.strip()
+    + """ \\gset
+INSERT INTO stock_movement
+    (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta,
+     on_hand_after, reserved_after, reason, reference, created_at)
+VALUES ('inbound', :stock_id, {{product_id}}::uuid, :wid, {{quantity}}, 0, :oh, :rs, '', '', now());
+COMMIT;
+"""
+)
+INBOUND_EXPLAIN_SQL: str | None = INBOUND_UPSERT
 
 
 def ceiling(script: str | None, explain: str | None = None) -> SqlCeiling | None:

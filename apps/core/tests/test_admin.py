@@ -1,0 +1,87 @@
+"""The admin: staff and warehouse admins get in; each sees what their role allows;
+the ledger is read-only for everyone."""
+
+import pytest
+from django.test import Client
+
+from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.reservations.tests.factories import reserve
+from apps.stock.tests.helpers import stock_of
+from apps.transactions.models import StockMovement
+
+pytestmark = pytest.mark.django_db
+
+
+def _admin_client(**roles) -> Client:
+    client = Client()
+    user = UserFactory(**roles)
+    assert client.login(email=user.email, password=DEFAULT_PASSWORD)
+    return client
+
+
+@pytest.fixture
+def data():
+    product, warehouse = ProductFactory(), WarehouseFactory()
+    stock = stock_of(product, warehouse, 5)
+    held = reserve(product, 1)
+    return product, warehouse, stock, held
+
+
+def test_a_customer_cannot_use_the_admin():
+    client = _admin_client()
+    response = client.get("/admin/")
+    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+
+
+def test_the_admin_login_form_admits_a_warehouse_admin_who_is_not_staff():
+    user = UserFactory(is_warehouse_admin=True)
+    response = Client().post(
+        "/admin/login/", {"username": user.email, "password": DEFAULT_PASSWORD, "next": "/admin/"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/admin/"
+
+
+@pytest.mark.parametrize(
+    ("roles", "url", "status"),
+    [
+        ({"is_staff": True}, "/admin/products/product/", 200),
+        ({"is_staff": True}, "/admin/products/warehouse/", 200),
+        ({"is_staff": True}, "/admin/stock/stock/", 403),
+        ({"is_staff": True}, "/admin/reservations/reservation/", 200),
+        ({"is_warehouse_admin": True}, "/admin/stock/stock/", 200),
+        ({"is_warehouse_admin": True}, "/admin/stock/stock/?low_stock=yes", 200),
+        ({"is_warehouse_admin": True}, "/admin/transactions/stockmovement/", 200),
+        ({"is_warehouse_admin": True}, "/admin/products/product/", 200),
+        ({"is_warehouse_admin": True}, "/admin/products/product/add/", 403),
+        ({"is_superuser": True, "is_staff": True}, "/admin/accounts/user/", 200),
+    ],
+)
+def test_admin_pages_follow_the_roles(data, roles, url, status):
+    assert _admin_client(**roles).get(url).status_code == status
+
+
+def test_the_ledger_cannot_be_changed_or_deleted_in_the_admin(data):
+    client = _admin_client(is_superuser=True, is_staff=True)
+    movement = StockMovement.objects.first()
+    change = client.post(
+        f"/admin/transactions/stockmovement/{movement.pk}/change/", {"on_hand_delta": 999}
+    )
+    delete = client.post(
+        f"/admin/transactions/stockmovement/{movement.pk}/delete/", {"post": "yes"}
+    )
+    assert change.status_code == 403
+    assert delete.status_code == 403
+    assert StockMovement.objects.get(pk=movement.pk).on_hand_delta == movement.on_hand_delta
+
+
+def test_stock_counts_are_read_only_in_the_admin_and_levels_editable(data):
+    _, _, stock, _ = data
+    client = _admin_client(is_warehouse_admin=True, is_staff=True)
+    response = client.post(
+        f"/admin/stock/stock/{stock.pk}/change/",
+        {"min_stock_level": 2, "reorder_point": 4, "on_hand": 999},
+    )
+    assert response.status_code == 302, response.content[:500]
+    stock.refresh_from_db()
+    assert (stock.on_hand, stock.min_stock_level, stock.reorder_point) == (5, 2, 4)
