@@ -3,9 +3,9 @@
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import AccessToken
 
 from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tokens import PlatformAccessToken
 
 
 @pytest.fixture(autouse=True)
@@ -40,7 +40,7 @@ def api_client() -> APIClient:
 
 def client_for(user) -> APIClient:
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {PlatformAccessToken.for_user(user)}")
     return client
 
 

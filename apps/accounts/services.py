@@ -18,6 +18,7 @@ from apps.core.roles import Role
 
 from .locks import outstanding_token_lock
 from .models import User, normalize_email_address
+from .tokens import PlatformRefreshToken
 
 DUPLICATE_EMAIL = "A user with this email already exists."
 
@@ -29,7 +30,7 @@ class TokenPair:
 
 
 def _issue_token_pair(user: User) -> TokenPair:
-    refresh = RefreshToken.for_user(user)  # records an OutstandingToken row
+    refresh = PlatformRefreshToken.for_user(user)  # records an OutstandingToken row
     return TokenPair(access=str(refresh.access_token), refresh=str(refresh))
 
 

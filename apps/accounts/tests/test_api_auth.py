@@ -294,10 +294,51 @@ def test_me_returns_401_for_a_token_signed_with_another_key(api_client, user, se
     assert_envelope(api_client.get(ME), 401, "token_not_valid")
 
 
-def test_me_returns_401_for_a_deactivated_user(user):
+def test_a_deactivated_user_keeps_the_access_token_until_expiry_but_cannot_refresh(
+    api_client, user, django_assert_num_queries
+):
+    # given a logged-in user who is then deactivated
+    pair = _login(api_client, user.email).json()
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    # when / then: the access token is trusted without a query (stateless)...
+    with django_assert_num_queries(0):
+        response = api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
+    assert response.status_code == 200
+    assert response.json()["roles"] == ["customer"]
+    # ...but no new one is issued
+    assert_envelope(
+        api_client.post(REFRESH, {"refresh": pair["refresh"]}, format="json"),
+        401,
+        "token_not_valid",
+    )
+
+
+def test_a_deactivated_user_is_refused_at_once_with_stateless_auth_off(user, settings):
+    settings.JWT_STATELESS_AUTH = False
     client = client_for(user)
     User.objects.filter(pk=user.pk).update(is_active=False)
-    assert client.get(ME).status_code == 401
+    assert_envelope(client.get(ME), 401, "authentication_failed")
+
+
+def test_a_token_without_roles_is_checked_against_the_database(api_client, user):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {AccessToken.for_user(user)}")
+    assert api_client.get(ME).status_code == 200
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    assert api_client.get(ME).status_code == 401
+
+
+def test_role_changes_reach_the_next_access_token(api_client, user):
+    # given a customer's token pair
+    pair = _login(api_client, user.email).json()
+    from apps.accounts.services import user_role_set
+    from apps.core.roles import Role
+
+    # when granted warehouse_admin and the token is refreshed
+    user_role_set(user=user, role=Role.WAREHOUSE_ADMIN, granted=True)
+    new = api_client.post(REFRESH, {"refresh": pair["refresh"]}, format="json").json()
+    # then the new access token carries the role
+    me = api_client.get(ME, HTTP_AUTHORIZATION=f"Bearer {new['access']}").json()
+    assert me["roles"] == ["customer", "warehouse_admin"]
 
 
 @pytest.mark.parametrize("header", ["Token abc", "Bearer", "Bearer a b", "Basic Zm9vOmJhcg=="])
