@@ -40,11 +40,16 @@ def _encode(payload: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+MAX_CURSOR_LENGTH = 1024
+
+
 def _decode(token: str) -> dict[str, Any]:
+    if len(token) > MAX_CURSOR_LENGTH:
+        raise ValidationError(INVALID_CURSOR)
     try:
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         payload = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise ValidationError(INVALID_CURSOR) from exc
     if (
         not isinstance(payload, dict)
@@ -160,11 +165,18 @@ class KeysetPagination(BasePagination):
         NUL bytes, so nothing the database would reject reaches it."""
         try:
             value = field.to_python(raw)
-            if value is None or (isinstance(value, str) and "\x00" in value):
-                raise ValueError("null or NUL")
+            if value is None:
+                raise ValueError("null")
+            if isinstance(value, str):
+                value.encode("utf-8")  # a lone surrogate cannot reach the database
+                if "\x00" in value:
+                    raise ValueError("NUL")
+            if isinstance(value, datetime) and value.tzinfo is None:
+                raise ValueError("a position in time needs its time zone")
             field.run_validators(value)
             return field.get_db_prep_value(value, connection)
         except (DjangoValidationError, ValueError, TypeError, OverflowError) as exc:
+            # (UnicodeEncodeError is a ValueError)
             raise ValidationError(INVALID_CURSOR) from exc
 
     # --- the response ---------------------------------------------------------

@@ -83,7 +83,7 @@ def _allocate(
     for row in sorted(rows, key=lambda r: priority[r.warehouse_id]):
         by_product[row.product_id].append(row)
     taken: dict[int, int] = defaultdict(int)
-    short: dict[UUID, dict] = {}
+    short: set[UUID] = set()
     # Named warehouses first, so an unnamed line cannot take units a named one needs.
     for (product_id, code), quantity in sorted(demand.items(), key=lambda kv: kv[0][1] is None):
         candidates = [
@@ -101,13 +101,22 @@ def _allocate(
             if remaining == 0:
                 break
         if remaining:
-            entry = short.setdefault(
-                product_id, {"product_id": str(product_id), "requested": 0, "available": 0}
-            )
-            entry["requested"] += quantity
-            entry["available"] += quantity - remaining
+            short.add(product_id)
     if short:
-        raise InsufficientStock(details=list(short.values()))
+        # Per short product: everything asked for it, everything free of it.
+        requested: dict[UUID, int] = defaultdict(int)
+        for (product_id, _), quantity in demand.items():
+            requested[product_id] += quantity
+        raise InsufficientStock(
+            details=[
+                {
+                    "product_id": str(product_id),
+                    "requested": requested[product_id],
+                    "available": sum(row.on_hand - row.reserved for row in by_product[product_id]),
+                }
+                for product_id in sorted(short, key=str)
+            ]
+        )
     rows_by_pk = {row.pk: row for row in rows}
     return [(rows_by_pk[pk], quantity) for pk, quantity in sorted(taken.items())]
 
@@ -228,6 +237,11 @@ def reservation_create(
         except IntegrityError as exc:
             raise DuplicateOrderId(details={"order_id": order_id}) from exc
         rows = {row.pk: row for row in stock_lock_many(stock_ids=[c.stock_id for c in candidates])}
+        # Decide on what holds after the wait for the locks: a product deleted or
+        # taken off sale meanwhile (its delete held these same locks until its
+        # commit) is refused, and holds that expired meanwhile are released.
+        products_for_sale(product_ids={product_id for product_id, _ in demand})
+        now = timezone.now()
         movements = _release_expired_on(rows, now)
         allocation = _allocate(demand, [rows[c.stock_id] for c in candidates], priority)
         for row, quantity in allocation:

@@ -169,3 +169,10 @@ def test_page_size_above_max_is_capped_at_100(api_client):
     assert len(body["results"]) == 100
     assert body["next"] is not None
     assert len(api_client.get("/api/test/users/").json()["results"]) == 20
+
+
+def test_a_body_nested_too_deeply_is_400_not_500(api_client):
+    response = api_client.post(
+        "/api/v1/auth/signup/", data="[" * 100_000, content_type="application/json"
+    )
+    assert_envelope(response, 400, "invalid")

@@ -263,3 +263,28 @@ def test_keyset_returns_400_invalid_when_cursor_value_is_out_of_database_range(o
     # then
     error = assert_envelope(response, 400, "invalid")
     assert "cursor" in error["details"]
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        '{"v":"\\ud800","k":"00000000-0000-0000-0000-000000000000","r":false,"o":"name"}',
+        '{"v":"2026-01-01T00:00:00","k":"00000000-0000-0000-0000-000000000000","r":false,'
+        '"o":"-created_at"}',
+    ],
+)
+def test_keyset_refuses_a_cursor_with_a_surrogate_or_a_naive_time(api_client, db, payload):
+    import base64
+
+    cursor = base64.urlsafe_b64encode(payload.encode()).decode()
+    ordering = "name" if '"o":"name"' in payload else "-created_at"
+    response = api_client.get(PRODUCTS, {"ordering": ordering, "cursor": cursor})
+    assert "cursor" in assert_envelope(response, 400, "invalid")["details"]
+
+
+def test_keyset_refuses_a_deeply_nested_or_oversized_cursor(api_client, db):
+    import base64
+
+    nested = base64.urlsafe_b64encode(b"[" * 1000).decode()
+    assert_envelope(api_client.get(PRODUCTS, {"cursor": nested}), 400, "invalid")
+    assert_envelope(api_client.get(PRODUCTS, {"cursor": "A" * 5000}), 400, "invalid")

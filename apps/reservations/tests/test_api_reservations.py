@@ -371,3 +371,24 @@ def test_the_sweeper_expires_due_holds_only(shop):
     assert (due.status, live.status) == ("expired", "pending")
     assert sum(Stock.objects.values_list("reserved", flat=True)) == 3
     assert reservation_expire_due() == 0
+
+
+def test_shortage_details_are_totals_per_product(user_client):
+    # given 10 in A and none in B; 10 asked from A by name plus 1 from anywhere
+    a, b = WarehouseFactory(code="A-1", priority=1), WarehouseFactory(code="B-1", priority=2)
+    product = ProductFactory()
+    stock_of(product, a, 10)
+    stock_of(product, b, 1)
+    from apps.reservations.tests.factories import reserve as hold_units
+
+    hold_units(product, 1, warehouse=b)
+    body = {
+        "order_id": "o",
+        "lines": [
+            {"product_id": str(product.pk), "quantity": 10, "warehouse": "A-1"},
+            {"product_id": str(product.pk), "quantity": 1},
+        ],
+    }
+    # when / then: everything asked, everything free
+    error = assert_envelope(user_client.post(URL, body, format="json"), 409, "insufficient_stock")
+    assert error["details"] == [{"product_id": str(product.pk), "requested": 11, "available": 10}]

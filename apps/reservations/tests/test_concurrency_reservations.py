@@ -268,3 +268,30 @@ def test_the_sweeper_releases_10000_due_holds_in_batches_exactly():
     assert (stock.on_hand, stock.reserved) == (10_000, 0)
     assert not Reservation.objects.filter(status="pending").exists()
     assert StockMovement.objects.filter(type="expire").count() == 10_000
+
+
+def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypatch):
+    """Deterministic: the reservation passed its product checks; a delete then
+    commits (it takes the same stock locks); the reservation, once it holds the
+    locks, re-checks and refuses instead of holding a deleted product."""
+    from apps.core.exceptions import NotFound
+    from apps.products.services import product_delete
+
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 5)
+    user = UserFactory()
+    real_lock = services.stock_lock_many
+
+    def delete_then_lock(**kwargs):
+        thread = threading.Thread(
+            target=lambda: (product_delete(product=product), connection.close())
+        )
+        thread.start()
+        thread.join(10)
+        return real_lock(**kwargs)
+
+    monkeypatch.setattr(services, "stock_lock_many", delete_then_lock)
+    with pytest.raises(NotFound):
+        reservation_create(user_id=user.pk, order_id="late", lines=[LineRequest(product.pk, 1)])
+    assert not Reservation.objects.exists()
+    assert Stock.objects.get().reserved == 0
