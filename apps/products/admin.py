@@ -48,6 +48,11 @@ class ProductAdmin(StaffWritesAdmin):
 @admin.register(Warehouse)
 class WarehouseAdmin(StaffWritesAdmin):
     list_display = ("code", "name", "priority", "is_active")
+
+    def save_model(self, request, obj, form, change):
+        obj.code = obj.code.strip().upper()  # as the API stores and looks codes up
+        super().save_model(request, obj, form, change)
+
     list_filter = ("is_active",)
     search_fields = ("code", "name")
     ordering = ("priority", "id")

@@ -70,9 +70,10 @@ def product_update(*, product: Product, changes: dict[str, Any]) -> Product:
 
 @transaction.atomic
 def product_delete(*, product: Product) -> None:
-    """Delete a product. Refused (409) while any of its stock is reserved. With no
-    stock history the row goes; with history it is hidden from the catalog and
-    kept, so the ledger still explains every unit."""
+    """Delete a product from the catalog. Refused (409) while any of its stock is
+    reserved. The row is kept, hidden (`deleted_at`): the ledger and past
+    reservations keep pointing at it, and a write racing the delete (a first
+    inbound, say) can never be left referring to a row that is gone."""
     # stock depends on products; the reverse call is deferred to avoid an import cycle.
     from apps.stock.selectors import stock_product_usage
 
@@ -80,12 +81,10 @@ def product_delete(*, product: Product) -> None:
     usage = stock_product_usage(product_id=product.pk, lock=True)
     if usage.reserved > 0:
         raise ProductInUse(details={"reserved": usage.reserved})
-    if usage.stock_rows:
-        Product.objects.filter(pk=product.pk).update(
-            deleted_at=timezone.now(), status="discontinued", updated_at=timezone.now()
-        )
-    else:
-        Product.objects.filter(pk=product.pk).delete()
+    now = timezone.now()
+    Product.objects.filter(pk=product.pk).update(
+        deleted_at=now, status="discontinued", updated_at=now
+    )
 
 
 def warehouse_create(*, code: str, name: str, priority: int, is_active: bool) -> Warehouse:

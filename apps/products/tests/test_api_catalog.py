@@ -558,15 +558,15 @@ def test_product_patch_returns_404_when_id_is_unknown(staff_client):
 # --- delete -------------------------------------------------------------------------
 
 
-def test_product_delete_removes_row_when_product_has_no_stock(staff_client, api_client):
+def test_product_delete_hides_a_product_without_stock(staff_client, api_client):
     # given
     product = ProductFactory()
     # when
     response = staff_client.delete(product_url(product.id))
-    # then
+    # then it is gone from the API, and its row kept hidden (nothing can dangle)
     assert response.status_code == 204
     assert_envelope(api_client.get(product_url(product.id)), 404, "not_found")
-    assert not Product.objects.filter(pk=product.pk).exists()
+    assert Product.objects.get(pk=product.pk).deleted_at is not None
 
 
 def test_product_delete_hides_product_but_keeps_ledger_when_product_has_stock_history(
