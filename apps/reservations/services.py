@@ -139,8 +139,11 @@ def _release(
         .select_related("warehouse")
         .order_by("pk")
     )
+    by_reservation: dict[UUID, list[ReservationLine]] = defaultdict(list)
+    for line in lines:
+        by_reservation[line.reservation_id].append(line)
     for reservation in reservations:
-        reservation.line_list = [line for line in lines if line.reservation_id == reservation.pk]
+        reservation.line_list = by_reservation[reservation.pk]
     movements = []
     for line in lines:  # ordered by pk
         row = stock_rows[line.stock_id]
