@@ -39,3 +39,29 @@ def request_has_role(request, role: Role) -> bool:
     of the login page."""
     user = request.user
     return bool(user.is_authenticated and user.has_role(role))
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """For records that change only through their services (the ledger,
+    reservations): viewable by whom `can_view` admits, never added, changed or
+    deleted here."""
+
+    show_full_result_count = False
+
+    def can_view(self, request) -> bool:
+        return can_use_admin(request.user)
+
+    def has_view_permission(self, request, obj=None):
+        return self.can_view(request)
+
+    def has_module_permission(self, request):
+        return self.can_view(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

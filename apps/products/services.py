@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -32,21 +33,24 @@ def _check_sale_window(starts: datetime | None, ends: datetime | None) -> None:
         raise ValidationFailed(details={"sale_ends_at": ["Must be after sale_starts_at."]})
 
 
-def _duplicate_sku(exc: IntegrityError) -> bool:
-    return "sku" in str(exc)
-
-
-def product_create(*, data: ProductData) -> Product:
-    _check_sale_window(data.sale_starts_at, data.sale_ends_at)
+@contextmanager
+def _unique_sku():
+    """A write in its own savepoint; a clash on the sku becomes a 400 on `sku`."""
     try:
         with transaction.atomic():
-            return Product.objects.create(**data.__dict__)
+            yield
     except IntegrityError as exc:
-        if _duplicate_sku(exc):
+        if "sku" in str(exc):
             raise ValidationFailed(
                 details={"sku": ["A product with this sku already exists."]}
             ) from exc
         raise
+
+
+def product_create(*, data: ProductData) -> Product:
+    _check_sale_window(data.sale_starts_at, data.sale_ends_at)
+    with _unique_sku():
+        return Product.objects.create(**data.__dict__)
 
 
 def product_update(*, product: Product, changes: dict[str, Any]) -> Product:
@@ -56,15 +60,8 @@ def product_update(*, product: Product, changes: dict[str, Any]) -> Product:
     for field, value in changes.items():
         setattr(product, field, value)
     product.updated_at = timezone.now()
-    try:
-        with transaction.atomic():
-            product.save(update_fields=[*changes, "updated_at"])
-    except IntegrityError as exc:
-        if _duplicate_sku(exc):
-            raise ValidationFailed(
-                details={"sku": ["A product with this sku already exists."]}
-            ) from exc
-        raise
+    with _unique_sku():
+        product.save(update_fields=[*changes, "updated_at"])
     return product
 
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.core.admin_site import can_use_admin
+from apps.core.admin_site import ReadOnlyModelAdmin
 
 from .models import Reservation, ReservationLine
 
@@ -17,7 +17,7 @@ class ReservationLineInline(admin.TabularInline):
 
 
 @admin.register(Reservation)
-class ReservationAdmin(admin.ModelAdmin):
+class ReservationAdmin(ReadOnlyModelAdmin):
     """Read-only: reservations change only through their services (the API), so
     stock, lines and the ledger always move together."""
 
@@ -26,19 +26,3 @@ class ReservationAdmin(admin.ModelAdmin):
     search_fields = ("order_id", "=id", "user__email")
     list_select_related = ("user",)
     inlines = [ReservationLineInline]
-    show_full_result_count = False
-
-    def has_view_permission(self, request, obj=None):
-        return can_use_admin(request.user)
-
-    def has_module_permission(self, request):
-        return self.has_view_permission(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
