@@ -353,7 +353,8 @@ def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
 
 @transaction.atomic
 def reservation_extend(*, reservation_id: UUID, user, ttl_seconds: int) -> Reservation:
-    """Hold for `ttl_seconds` more from now, never past created_at + the max TTL."""
+    """Hold until `ttl_seconds` from now, never past created_at + the max TTL and
+    never earlier than the hold already runs."""
     ttl = _ttl(ttl_seconds)
     reservation = _locked_own(reservation_id, user)
     now = timezone.now()
@@ -364,7 +365,9 @@ def reservation_extend(*, reservation_id: UUID, user, ttl_seconds: int) -> Reser
     if reservation.status != ReservationStatus.PENDING:
         raise InvalidState(details={"status": reservation.status})
     latest = reservation.created_at + timedelta(seconds=settings.RESERVATION_MAX_TTL_SECONDS)
-    reservation.expires_at = min(now + ttl, latest)
+    # Never earlier than it already was: an extension asking for less time than
+    # remains leaves the hold as it is.
+    reservation.expires_at = max(reservation.expires_at, min(now + ttl, latest))
     reservation.updated_at = now
     reservation.save(update_fields=["expires_at", "updated_at"])
     ReservationLine.objects.filter(reservation=reservation, pending=True).update(

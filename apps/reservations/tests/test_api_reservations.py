@@ -315,11 +315,14 @@ def test_extend_moves_expiry_within_the_max_ttl(user_client, user, shop, setting
     new_expiry = timezone.datetime.fromisoformat(response.json()["expires_at"])
     assert timedelta(seconds=3590) < new_expiry - timezone.now() <= timedelta(seconds=3600)
     assert set(ReservationLine.objects.values_list("expires_at", flat=True)) == {new_expiry}
-    # capped at created_at + the max TTL: asking for the whole max again, later than
-    # creation, lands exactly on the cap
+    # capped at created_at + the max TTL: a hold made under a max of 1000 s, asked
+    # for the whole max again after creation, lands exactly on the cap
     settings.RESERVATION_MAX_TTL_SECONDS = 1000
-    capped = user_client.post(f"{URL}{held.pk}/extend/", {"ttl_seconds": 1000}, format="json")
-    cap = held.created_at + timedelta(seconds=1000)
+    capped_hold = reserve(product, 1, user=user, ttl_seconds=600)
+    capped = user_client.post(
+        f"{URL}{capped_hold.pk}/extend/", {"ttl_seconds": 1000}, format="json"
+    )
+    cap = capped_hold.created_at + timedelta(seconds=1000)
     assert timezone.datetime.fromisoformat(capped.json()["expires_at"]) == cap
 
 
@@ -392,3 +395,14 @@ def test_shortage_details_are_totals_per_product(user_client):
     # when / then: everything asked, everything free
     error = assert_envelope(user_client.post(URL, body, format="json"), 409, "insufficient_stock")
     assert error["details"] == [{"product_id": str(product.pk), "requested": 11, "available": 10}]
+
+
+def test_extend_never_shortens_a_hold(user_client, user, shop):
+    # given a hold of an hour
+    product, _, _ = shop
+    held = reserve(product, 1, user=user, ttl_seconds=3600)
+    # when asked to extend by a minute
+    response = user_client.post(f"{URL}{held.pk}/extend/", {"ttl_seconds": 60}, format="json")
+    # then it still runs for the hour
+    assert response.status_code == 200
+    assert timezone.datetime.fromisoformat(response.json()["expires_at"]) == held.expires_at
