@@ -90,7 +90,13 @@ def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) ->
     """The products, if every one exists (else 404) and is on sale now: active and
     inside its sale window (else 409 `product_not_on_sale`, naming each)."""
     now = now or timezone.now()
-    found = {p.pk: p for p in product_queryset().filter(pk__in=product_ids)}
+    # Only what the decision reads: this also runs again under the stock locks.
+    found = {
+        p.pk: p
+        for p in product_queryset()
+        .filter(pk__in=product_ids)
+        .only("id", "status", "sale_starts_at", "sale_ends_at")
+    }
     missing = sorted(str(pid) for pid in product_ids if pid not in found)
     if missing:
         raise NotFound("Product not found.", details={"product_ids": missing})

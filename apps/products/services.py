@@ -72,12 +72,11 @@ def product_delete(*, product: Product) -> None:
     reservations keep pointing at it, and a write racing the delete (a first
     inbound, say) can never be left referring to a row that is gone."""
     # stock depends on products; the reverse call is deferred to avoid an import cycle.
-    from apps.stock.selectors import stock_product_usage
+    from apps.stock.selectors import stock_reserved_of_product
 
-    # Locks the product's stock rows, so no reservation can take units meanwhile.
-    usage = stock_product_usage(product_id=product.pk, lock=True)
-    if usage.reserved > 0:
-        raise ProductInUse(details={"reserved": usage.reserved})
+    reserved = stock_reserved_of_product(product_id=product.pk)
+    if reserved > 0:
+        raise ProductInUse(details={"reserved": reserved})
     now = timezone.now()
     Product.objects.filter(pk=product.pk).update(
         deleted_at=now, status="discontinued", updated_at=now

@@ -218,25 +218,20 @@ def reservation_create(
     ttl = _ttl(ttl_seconds)
     demand = _demand(lines)
     products_for_sale(product_ids={product_id for product_id, _ in demand})
-    codes = {code for _, code in demand if code}
-    named = warehouses_by_code(codes=codes)
-    candidates = stock_candidates(
-        product_ids={product_id for product_id, _ in demand}, warehouse_ids=None
-    )
+    # An unknown named warehouse is a 404 before any lock.
+    warehouses_by_code(codes={code for _, code in demand if code})
+    candidates = stock_candidates(product_ids={product_id for product_id, _ in demand})
     priority = {row.warehouse_id: (row.priority, row.warehouse_id, row.code) for row in candidates}
-    del named  # resolved only to answer 404 for an unknown warehouse before any lock
-    if Reservation.objects.filter(user_id=user_id, order_id=order_id).exists():
-        raise DuplicateOrderId(details={"order_id": order_id})
 
     with transaction.atomic():
         now = timezone.now()
         try:
-            # Lock order: the reservation first. A concurrent duplicate order_id
-            # waits on the unique index here, then fails, before any stock lock.
-            with transaction.atomic():
-                reservation = Reservation.objects.create(
-                    user_id=user_id, order_id=order_id, expires_at=now + ttl
-                )
+            # Lock order: the reservation first. A duplicate order_id (concurrent
+            # or not) fails on the unique index here, before any stock lock; the
+            # error leaves this block, so the transaction rolls back whole.
+            reservation = Reservation.objects.create(
+                user_id=user_id, order_id=order_id, expires_at=now + ttl
+            )
         except IntegrityError as exc:
             raise DuplicateOrderId(details={"order_id": order_id}) from exc
         rows = {row.pk: row for row in stock_lock_many(stock_ids=[c.stock_id for c in candidates])}

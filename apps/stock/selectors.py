@@ -99,19 +99,10 @@ def stock_get(*, stock_id: int) -> Stock:
     return stock
 
 
-@dataclass(frozen=True)
-class ProductStockUsage:
-    stock_rows: int
-    reserved: int
-
-
-def stock_product_usage(*, product_id: UUID, lock: bool = False) -> ProductStockUsage:
-    rows = (
-        stock_lock_for_product(product_id=product_id)
-        if lock
-        else list(Stock.objects.filter(product_id=product_id))
-    )
-    return ProductStockUsage(stock_rows=len(rows), reserved=sum(r.reserved for r in rows))
+def stock_reserved_of_product(*, product_id: UUID) -> int:
+    """Units of the product held by reservations, with its stock rows locked until
+    the caller's transaction ends (so no reservation can take units meanwhile)."""
+    return sum(row.reserved for row in stock_lock_for_product(product_id=product_id))
 
 
 @dataclass(frozen=True)
@@ -123,13 +114,11 @@ class StockCandidate:
     code: str
 
 
-def stock_candidates(*, product_ids: set[UUID], warehouse_ids=None) -> list[StockCandidate]:
+def stock_candidates(*, product_ids: set[UUID]) -> list[StockCandidate]:
     """The stock rows a reservation may draw from: the products' rows in active
     warehouses, by reservation priority. Read without locks, before the
     transaction; the reservation then locks exactly these rows."""
     rows = Stock.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
-    if warehouse_ids is not None:
-        rows = rows.filter(warehouse_id__in=warehouse_ids)
     return [
         StockCandidate(*values)
         for values in rows.order_by("warehouse__priority", "warehouse_id").values_list(
