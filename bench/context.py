@@ -13,7 +13,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -80,7 +80,9 @@ class Context:
 
     # --- SQL ----------------------------------------------------------------
 
-    def query(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+    def query(
+        self, sql: str, params: Sequence[Any] | Mapping[str, Any] | None = None
+    ) -> list[tuple[Any, ...]]:
         from django.db import connection
 
         with connection.cursor() as cursor:
@@ -92,13 +94,21 @@ class Context:
 
     # --- Auth ---------------------------------------------------------------
 
+    def bench_user_id(self, role: str) -> int:
+        from django.contrib.auth import get_user_model
+
+        self.bearer(role)
+        email = f"bench-{role.replace('_', '-')}@bench.invalid"
+        return get_user_model().objects.get(email=email).pk
+
     def bearer(self, role: str) -> dict[str, str]:
         """An Authorization header for the bench user of `role` (created if missing)."""
         return self.memo(f"bearer:{role}", lambda: {"Authorization": f"Bearer {self._mint(role)}"})
 
     def _mint(self, role: str) -> str:
         from django.contrib.auth import get_user_model
-        from rest_framework_simplejwt.tokens import AccessToken
+
+        from apps.accounts.tokens import PlatformAccessToken
 
         flags = ROLE_FLAGS[role]
         user_model = get_user_model()
@@ -106,7 +116,9 @@ class Context:
         user = user_model.objects.filter(email=email).first()
         if user is None:
             user = user_model.objects.create_user(email, BENCH_PASSWORD, **flags)
-        return str(AccessToken.for_user(user))
+        # The platform's token carries roles and email, as login issues it, so the
+        # stateless authentication path is the one measured.
+        return str(PlatformAccessToken.for_user(user))
 
     # --- Memo and notes -----------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -30,6 +31,19 @@ class HttpRequest:
     path: str  # path and query string, from the server's root
     body: str | None = None  # one line of JSON
 
+    def sent_once(self) -> HttpRequest:
+        """As wrk would send it once: "{unique}" in the body made a fresh value."""
+        if self.body is None or UNIQUE not in self.body:
+            return self
+        return HttpRequest(self.method, self.path, self.body.replace(UNIQUE, _fresh()))
+
+
+UNIQUE = "{unique}"
+
+
+def _fresh() -> str:
+    return f"bench-once-{secrets.token_hex(8)}"
+
 
 @dataclass(frozen=True)
 class RequestShape:
@@ -38,7 +52,10 @@ class RequestShape:
     `{name}` in the path and the query values is replaced by `variant[name]`,
     URL-encoded. `auth` names a role (see Context.bearer) whose JWT every
     request carries. `unique_header` (e.g. "Idempotency-Key") gets a fresh
-    value on every request sent.
+    value on every request sent, also put in place of "{unique}" in the body.
+    `then` = (method, path with "{id}"): after every 201 answer, the same wrk
+    thread sends this follow-up for the created object's id (reserve, then
+    cancel it) before its next new request.
     """
 
     method: str
@@ -47,6 +64,7 @@ class RequestShape:
     body: Callable[[Variant], Any] | None = None
     auth: str | None = None
     unique_header: str | None = None
+    then: tuple[str, str] | None = None
 
     def build(self, variant: Variant) -> HttpRequest:
         quoted = {key: quote(str(value), safe="") for key, value in variant.items()}
@@ -61,7 +79,8 @@ class RequestShape:
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.query.items())
-        return f"{self.method} {self.path}{'?' + query if query else ''}"
+        text = f"{self.method} {self.path}{'?' + query if query else ''}"
+        return f"{text} then {' '.join(self.then)}" if self.then else text
 
 
 def get(path: str, *, auth: str | None = None, **query: str) -> RequestShape:
@@ -75,9 +94,10 @@ def post_json(
     *,
     auth: str | None = None,
     unique_header: str | None = None,
+    then: tuple[str, str] | None = None,
 ) -> RequestShape:
     """POST `body(variant)` as JSON to `path`."""
-    return RequestShape("POST", path, body=body, auth=auth, unique_header=unique_header)
+    return RequestShape("POST", path, body=body, auth=auth, unique_header=unique_header, then=then)
 
 
 def fields(*names: str) -> Callable[[Variant], dict[str, Any]]:
@@ -116,6 +136,9 @@ class SqlCeiling:
     script: str
     explain: str | None = None
     max_variants: int = 64
+    # HTTP requests one run of the script stands for (2: a reserve and its cancel);
+    # the figure reported is script runs per second times this.
+    requests_per_script: int = 1
 
     def render_script(self, variant: Variant) -> str:
         return _render(self.script, variant)

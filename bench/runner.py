@@ -10,7 +10,7 @@ import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -207,6 +207,7 @@ def run_scenario(
                 headers=headers,
                 pick=scenario.pick,
                 unique_header=scenario.request.unique_header,
+                then=scenario.request.then,
             )
 
         levels = levels or options.levels_of(scenario)
@@ -214,7 +215,13 @@ def run_scenario(
             load(max(levels), options.warmup_s)
         for concurrency in levels:
             level = _measure_level(
-                load, concurrency, result.duration_s, sql_scripts, database, ctx.server_pid
+                load,
+                concurrency,
+                result.duration_s,
+                sql_scripts,
+                database,
+                ctx.server_pid,
+                scenario.ceiling.requests_per_script if scenario.ceiling else 1,
             )
             result.levels.append(level)
             if level.sql_error:
@@ -252,6 +259,7 @@ def request_headers(ctx: Context, scenario: Scenario) -> dict[str, str]:
 
 def _smoke(ctx: Context, request: HttpRequest, headers: dict[str, str]) -> None:
     """One request before the load: an endpoint that is not there fails the scenario."""
+    request = request.sent_once()
     answer = ctx.http(request.method, request.path, request.body, headers)
     if not answer.ok:
         body = answer.body[:300].decode(errors="replace")
@@ -296,6 +304,7 @@ def _measure_level(
     sql_scripts: list[str],
     database: Database,
     server_pid: int,
+    requests_per_script: int = 1,
 ) -> LevelResult:
     level = LevelResult(concurrency)
     try:
@@ -307,9 +316,11 @@ def _measure_level(
     if sql_scripts:
         try:
             with OtherCpu(server_pid, OUR_PROCESS_NAMES) as other:
-                level.sql = run_pgbench(
+                sql = run_pgbench(
                     sql_scripts, database, concurrency=concurrency, duration_s=duration_s
                 )
+                # In requests per second, comparable with the HTTP figure.
+                level.sql = replace(sql, rps=sql.rps * requests_per_script)
             level.other_cpu_percent = max(level.other_cpu_percent, round(other.percent, 1))
         except Exception as exc:  # a wrong ceiling SQL does not void the HTTP figures
             level.sql_error = f"{type(exc).__name__}: {exc}"

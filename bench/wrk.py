@@ -49,6 +49,7 @@ def run_wrk(
     headers: Mapping[str, str] | None = None,
     pick: Pick = "round-robin",
     unique_header: str | None = None,
+    then: tuple[str, str] | None = None,
 ) -> Stats:
     argv = [
         WRK,
@@ -63,6 +64,8 @@ def run_wrk(
         argv += ["--header", f"{name}: {value}"]
     nonce = secrets.token_hex(4)  # unique header values never repeat across runs
     argv += [base_url + "/", "--", str(requests_file), pick, unique_header or "", nonce]
+    if then:
+        argv += list(then)
     result = subprocess.run(
         argv, capture_output=True, text=True, timeout=duration_s + 60, check=False
     )

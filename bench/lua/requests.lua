@@ -1,14 +1,19 @@
 -- wrk script of the benchmark harness (bench/wrk.py writes its input and reads its output).
 --
---   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random> [<header> <nonce>]
+--   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random>
+--       [<header> <nonce> [<then-method> <then-path>]]
 --
 -- The requests file has one request per line, tab-separated: METHOD, PATH and an
 -- optional BODY (one line of JSON). Headers common to every request come from
 -- wrk's -H options. All requests are formatted once in init() and request() only
 -- picks one, in turn or at random; unless <header> is given (e.g. Idempotency-Key):
 -- then each request is formatted when sent, with that header set to a value never
--- used before (<nonce>, thread, count). response() counts statuses per thread, and done() prints one line
--- "BENCH_JSON {...}" with the summary.
+-- used before (<nonce>, thread, count), and "{unique}" in the body replaced by the same value.
+-- With <then-path> (e.g. "/api/v1/reservations/{id}/cancel/"), every 201 answer queues a
+-- follow-up request, <then-method> <then-path> with {id} the answer's leading "id", sent
+-- before the next new request of that thread: reserve, then cancel what was reserved.
+-- response() counts statuses per thread, and done() prints one line "BENCH_JSON {...}"
+-- with the summary.
 
 local threads = {}
 local next_id = 0
@@ -34,6 +39,8 @@ local pick_random = false
 local unique_header = nil
 local sent = 0
 local nonce = ""
+local then_method, then_path = nil, nil
+local follow_ups = {}
 statuses = {}
 
 function init(args)
@@ -58,6 +65,9 @@ function init(args)
   end
   count = #requests_
   nonce = string.format("%s-%d", args[4] or os.time(), thread_id or 0)
+  if args[6] and args[6] ~= "" then
+    then_method, then_path = args[5], args[6]
+  end
   assert(count > 0, "no request in " .. path)
   math.randomseed(os.time() * 1000 + (thread_id or 0))
   -- Threads start at different points so round-robin spreads from the first request.
@@ -78,11 +88,19 @@ local function with_unique_header(fields)
   for name, value in pairs(wrk.headers) do
     headers[name] = value
   end
-  headers[unique_header] = string.format("bench-%s-%d", nonce, sent)
-  return wrk.format(fields[1], fields[2], headers, fields[3])
+  local unique = string.format("bench-%s-%d", nonce, sent)
+  headers[unique_header] = unique
+  local body = fields[3]
+  if body then
+    body = body:gsub("{unique}", unique)
+  end
+  return wrk.format(fields[1], fields[2], headers, body)
 end
 
 function request()
+  if #follow_ups > 0 then
+    return table.remove(follow_ups, 1)
+  end
   if unique_header then
     return with_unique_header(pick())
   end
@@ -91,6 +109,12 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if then_path and status == 201 and body then
+    local id = body:match('^{"id":"([^"]+)"')
+    if id then
+      table.insert(follow_ups, wrk.format(then_method, then_path:gsub("{id}", id), nil, nil))
+    end
+  end
 end
 
 local function to_json(value)
