@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -199,6 +200,9 @@ def run_scenario(
         requests_file = write_requests(requests, workdir / f"{scenario.name}.tsv")
 
         def load(concurrency: int, duration_s: float) -> Stats:
+            # Requests of the previous load that wrk gave up on are still queued
+            # at the workers; a level starts once they are served.
+            drain(ctx)
             return run_wrk(
                 ctx.base_url,
                 requests_file,
@@ -241,6 +245,17 @@ def run_scenario(
         connections.close_all()
     result.notes += ctx.take_notes()
     return result
+
+
+def drain(ctx: Context, *, quiet_ms: float = 50.0, timeout_s: float = 30.0) -> None:
+    """Wait until the server answers /healthz/ within `quiet_ms` (three times
+    running): nothing queued before it any more."""
+    deadline = time.monotonic() + timeout_s
+    quick = 0
+    while quick < 3 and time.monotonic() < deadline:
+        started = time.monotonic()
+        ctx.http("GET", "/healthz/", None, {})
+        quick = quick + 1 if (time.monotonic() - started) * 1000 < quiet_ms else 0
 
 
 def _fail(result: ScenarioResult, reason: str) -> None:

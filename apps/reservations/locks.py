@@ -5,7 +5,11 @@ from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
-from .models import Reservation, ReservationStatus
+from django.db.models import Exists, OuterRef
+
+from apps.stock.models import Stock
+
+from .models import Reservation, ReservationLine, ReservationStatus
 
 
 def reservation_lock(*, reservation_id: UUID) -> Reservation | None:
@@ -36,4 +40,38 @@ def reservations_try_lock_expired(*, reservation_ids: Iterable[UUID], now: datet
         )
         .order_by("pk")
         .select_for_update(skip_locked=True, of=("self",))
+    )
+
+
+def stock_lock_for_reserve(*, stock_ids: Iterable[int], now: datetime) -> list[Stock]:
+    """The stock rows a reservation draws from, locked in one statement by primary
+    key, each marked `has_expired_holds` when a pending hold on it is past due
+    (read in the same round trip; released by the caller before deciding)."""
+    return list(
+        Stock.objects.order_by("pk")
+        .select_for_update(of=("self",))
+        .filter(pk__in=list(stock_ids))
+        .only("id", "product_id", "warehouse_id", "on_hand", "reserved")
+        .annotate(
+            has_expired_holds=Exists(
+                ReservationLine.objects.filter(
+                    stock_id=OuterRef("pk"), pending=True, expires_at__lte=now
+                )
+            )
+        )
+    )
+
+
+def stock_lock_of_pending_lines(*, reservation_ids: list[UUID]) -> list[int]:
+    """Lock, by primary key in one statement, the stock rows that these
+    reservations' pending lines hold (the caller holds the reservations)."""
+    return list(
+        Stock.objects.order_by("pk")
+        .select_for_update(of=("self",))
+        .filter(
+            pk__in=ReservationLine.objects.filter(
+                reservation_id__in=reservation_ids, pending=True
+            ).values("stock_id")
+        )
+        .values_list("pk", flat=True)
     )

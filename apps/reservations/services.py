@@ -13,19 +13,24 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
 from apps.products.models import Warehouse
-from apps.products.selectors import products_for_sale, warehouses_by_code
-from apps.stock.locks import stock_lock_many, stock_try_lock_many
+from apps.products.selectors import ProductNotOnSale, products_for_sale, warehouses_by_code
+from apps.stock.locks import stock_try_lock_many
 from apps.stock.models import Stock
 from apps.stock.selectors import stock_candidates
 from apps.transactions.models import MovementType
-from apps.transactions.services import movement_build, movements_record_bulk
 
-from .locks import reservation_lock, reservations_lock_due, reservations_try_lock_expired
+from .locks import (
+    reservation_lock,
+    reservations_lock_due,
+    reservations_try_lock_expired,
+    stock_lock_for_reserve,
+    stock_lock_of_pending_lines,
+)
 from .models import Reservation, ReservationLine, ReservationStatus
 
 MAX_LINES = 100
@@ -121,64 +126,108 @@ def _allocate(
     return [(rows_by_pk[pk], quantity) for pk, quantity in sorted(taken.items())]
 
 
+# Ending pending holds, set-based, in one statement: close their lines, give the
+# units back (or ship them), stamp the reservations and write one movement per
+# line whose after-values are the row's running values (the row's final value
+# plus what later lines of the batch give back). The caller holds the
+# reservations and their stock rows locked.
+_RELEASE_SQL = """
+WITH released AS (
+    UPDATE reservations_line SET pending = false
+     WHERE reservation_id = ANY(%(ids)s) AND pending
+    RETURNING id, reservation_id, stock_id, product_id, warehouse_id, quantity
+), per_row AS (
+    SELECT stock_id, SUM(quantity) AS quantity FROM released GROUP BY stock_id
+), stock AS (
+    UPDATE stock_stock s
+       SET reserved = s.reserved - r.quantity,
+           on_hand = s.on_hand - CASE WHEN %(ship)s THEN r.quantity ELSE 0 END,
+           updated_at = %(now)s
+      FROM per_row r
+     WHERE s.id = r.stock_id
+    RETURNING s.id, s.on_hand, s.reserved
+), ended AS (
+    UPDATE reservations_reservation
+       SET status = %(status)s, updated_at = %(now)s, {stamp} = %(now)s
+     WHERE id = ANY(%(ids)s)
+), movements AS (
+    INSERT INTO stock_movement
+        (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta,
+         on_hand_after, reserved_after, reservation_id, reason, reference, created_at)
+    SELECT %(type)s, l.stock_id, l.product_id, l.warehouse_id,
+           CASE WHEN %(ship)s THEN -l.quantity ELSE 0 END, -l.quantity,
+           s.on_hand + CASE WHEN %(ship)s THEN l.later ELSE 0 END, s.reserved + l.later,
+           l.reservation_id, '', '', %(now)s
+      FROM (SELECT released.*,
+                   COALESCE(SUM(quantity) OVER (PARTITION BY stock_id ORDER BY id
+                            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS later
+              FROM released) l
+      JOIN stock s ON s.id = l.stock_id
+     ORDER BY l.stock_id, l.id
+)
+SELECT l.reservation_id, l.stock_id, l.product_id, l.warehouse_id, w.code, l.quantity
+  FROM released l JOIN products_warehouse w ON w.id = l.warehouse_id
+ ORDER BY l.id
+"""
+_STAMP = {
+    ReservationStatus.CONFIRMED: "confirmed_at",
+    ReservationStatus.CANCELLED: "cancelled_at",
+    ReservationStatus.EXPIRED: "expired_at",
+}
+
+
 def _release(
     reservations: list[Reservation],
     *,
     status: ReservationStatus,
     movement_type: MovementType,
     now: datetime,
-    stock_rows: dict[int, Stock],
+    stock_rows: dict[int, Stock] | None = None,
     on_hand_leaves: bool = False,
-) -> list:
-    """End pending reservations whose lines' stock rows the caller holds locked:
-    give back (or, for a confirm, ship) their units, close their lines, write the
-    movements. Returns the movements (unsaved)."""
-    ids = [r.pk for r in reservations]
-    lines = list(
-        ReservationLine.objects.filter(reservation_id__in=ids, pending=True)
-        .select_related("warehouse")
-        .order_by("pk")
-    )
+) -> None:
+    """End pending reservations whose stock rows the caller holds locked: give back
+    (or, for a confirm, ship) their units, close their lines, write the movements.
+    `stock_rows`, when given, are kept in step with the database."""
+    stamp = _STAMP[status]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _RELEASE_SQL.format(stamp=stamp),
+            {
+                "ids": [r.pk for r in reservations],
+                "ship": on_hand_leaves,
+                "now": now,
+                "status": status.value,
+                "type": movement_type.value,
+            },
+        )
+        released = cursor.fetchall()
     by_reservation: dict[UUID, list[ReservationLine]] = defaultdict(list)
-    for line in lines:
-        by_reservation[line.reservation_id].append(line)
-    for reservation in reservations:
-        reservation.line_list = by_reservation[reservation.pk]
-    movements = []
-    for line in lines:  # ordered by pk
-        row = stock_rows[line.stock_id]
-        row.reserved -= line.quantity
-        if on_hand_leaves:
-            row.on_hand -= line.quantity
-        movements.append(
-            movement_build(
-                stock=row,
-                type=movement_type,
-                on_hand_delta=-line.quantity if on_hand_leaves else 0,
-                reserved_delta=-line.quantity,
-                reservation_id=line.reservation_id,
+    for reservation_id, stock_id, product_id, warehouse_id, code, quantity in released:
+        by_reservation[reservation_id].append(
+            ReservationLine(
+                reservation_id=reservation_id,
+                stock_id=stock_id,
+                product_id=product_id,
+                warehouse=Warehouse(pk=warehouse_id, code=code),
+                quantity=quantity,
+                pending=False,
             )
         )
-    touched = {line.stock_id for line in lines}
-    for row in (stock_rows[pk] for pk in touched):
-        row.updated_at = now
-    Stock.objects.bulk_update(
-        [stock_rows[pk] for pk in sorted(touched)], ["on_hand", "reserved", "updated_at"]
-    )
-    ReservationLine.objects.filter(reservation_id__in=ids, pending=True).update(pending=False)
-    stamp = {
-        ReservationStatus.CONFIRMED: "confirmed_at",
-        ReservationStatus.CANCELLED: "cancelled_at",
-        ReservationStatus.EXPIRED: "expired_at",
-    }[status]
-    Reservation.objects.filter(pk__in=ids).update(status=status, updated_at=now, **{stamp: now})
+        row = stock_rows.get(stock_id) if stock_rows is not None else None
+        if row is not None:
+            row.reserved -= quantity
+            if on_hand_leaves:
+                row.on_hand -= quantity
+            row.updated_at = now
     for reservation in reservations:
+        reservation.line_list = by_reservation[reservation.pk]
+        for line in reservation.line_list:
+            line.expires_at = reservation.expires_at
         reservation.status, reservation.updated_at = status, now
         setattr(reservation, stamp, now)
-    return movements
 
 
-def _release_expired_on(rows: dict[int, Stock], now: datetime) -> list:
+def _release_expired_on(rows: dict[int, Stock], now: datetime) -> None:
     """Inline expiry: pending holds past expires_at on these locked rows stop
     holding stock before anything is decided. A hold whose other rows are busy
     is left to the sweeper (never waited on: no deadlock)."""
@@ -187,9 +236,6 @@ def _release_expired_on(rows: dict[int, Stock], now: datetime) -> list:
             stock_id__in=list(rows), pending=True, expires_at__lte=now
         ).values_list("reservation_id", flat=True)
     )
-    if not expired_ids:
-        return []
-    movements = []
     for reservation in reservations_try_lock_expired(reservation_ids=expired_ids, now=now):
         needed = set(
             ReservationLine.objects.filter(reservation=reservation, pending=True).values_list(
@@ -202,14 +248,50 @@ def _release_expired_on(rows: dict[int, Stock], now: datetime) -> list:
             if len(extra) != len(missing):
                 continue
             rows.update({row.pk: row for row in extra})
-        movements += _release(
+        _release(
             [reservation],
             status=ReservationStatus.EXPIRED,
             movement_type=MovementType.EXPIRE,
             now=now,
             stock_rows=rows,
         )
-    return movements
+
+
+# The writes of a reserve, in one statement, on stock rows the caller holds
+# locked: the counters, the lines and the `reserve` movements. The products are
+# read again here, in a snapshot taken after the locks were granted, so a product
+# deleted or taken off sale while this request waited is refused: then nothing
+# is written and the statement answers 0.
+_RESERVE_SQL = """
+WITH on_sale AS (
+    SELECT count(*) AS n FROM products_product
+     WHERE id = ANY(%(products)s) AND deleted_at IS NULL AND status = 'active'
+       AND (sale_starts_at IS NULL OR sale_starts_at <= %(now)s)
+       AND (sale_ends_at IS NULL OR sale_ends_at > %(now)s)
+), taken AS (
+    SELECT t.stock_id, t.quantity
+      FROM unnest(%(stock_ids)s::bigint[], %(quantities)s::bigint[]) AS t(stock_id, quantity)
+     WHERE (SELECT n FROM on_sale) = %(product_count)s
+), stock AS (
+    UPDATE stock_stock s SET reserved = s.reserved + t.quantity, updated_at = %(now)s
+      FROM taken t
+     WHERE s.id = t.stock_id
+    RETURNING s.id, s.product_id, s.warehouse_id, s.on_hand, s.reserved, t.quantity
+), lines AS (
+    INSERT INTO reservations_line
+        (reservation_id, stock_id, product_id, warehouse_id, quantity, pending, expires_at)
+    SELECT %(reservation)s, id, product_id, warehouse_id, quantity, true, %(expires_at)s
+      FROM stock ORDER BY id
+), movements AS (
+    INSERT INTO stock_movement
+        (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta,
+         on_hand_after, reserved_after, reservation_id, actor_id, reason, reference, created_at)
+    SELECT 'reserve', id, product_id, warehouse_id, 0, quantity, on_hand, reserved,
+           %(reservation)s, %(actor)s, '', '', %(now)s
+      FROM stock ORDER BY id
+)
+SELECT count(*) FROM stock
+"""
 
 
 def reservation_create(
@@ -217,10 +299,11 @@ def reservation_create(
 ) -> Reservation:
     ttl = _ttl(ttl_seconds)
     demand = _demand(lines)
-    products_for_sale(product_ids={product_id for product_id, _ in demand})
+    product_ids = {product_id for product_id, _ in demand}
+    products_for_sale(product_ids=product_ids)
     # An unknown named warehouse is a 404 before any lock.
     warehouses_by_code(codes={code for _, code in demand if code})
-    candidates = stock_candidates(product_ids={product_id for product_id, _ in demand})
+    candidates = stock_candidates(product_ids=product_ids)
     priority = {row.warehouse_id: (row.priority, row.warehouse_id, row.code) for row in candidates}
 
     with transaction.atomic():
@@ -234,43 +317,47 @@ def reservation_create(
             )
         except IntegrityError as exc:
             raise DuplicateOrderId(details={"order_id": order_id}) from exc
-        rows = {row.pk: row for row in stock_lock_many(stock_ids=[c.stock_id for c in candidates])}
-        # Decide on what holds after the wait for the locks: a product deleted or
-        # taken off sale meanwhile (its delete held these same locks until its
-        # commit) is refused, and holds that expired meanwhile are released.
-        products_for_sale(product_ids={product_id for product_id, _ in demand})
+        # Under the stock locks: one statement to lock and read, Python to decide,
+        # one statement to write, then the commit. Holds that expired meanwhile
+        # are released first (rare: an extra few statements).
         now = timezone.now()
-        movements = _release_expired_on(rows, now)
+        rows = {
+            row.pk: row
+            for row in stock_lock_for_reserve(stock_ids=[c.stock_id for c in candidates], now=now)
+        }
+        if any(row.has_expired_holds for row in rows.values()):
+            _release_expired_on(rows, now)
         allocation = _allocate(demand, [rows[c.stock_id] for c in candidates], priority)
-        for row, quantity in allocation:
-            row.reserved += quantity
-            row.updated_at = now
-        Stock.objects.bulk_update([row for row, _ in allocation], ["reserved", "updated_at"])
-        reservation_lines = ReservationLine.objects.bulk_create(
-            [
-                ReservationLine(
-                    reservation=reservation,
-                    stock_id=row.pk,
-                    product_id=row.product_id,
-                    warehouse=Warehouse(pk=row.warehouse_id, code=priority[row.warehouse_id][2]),
-                    quantity=quantity,
-                    expires_at=reservation.expires_at,
-                )
-                for row, quantity in allocation
-            ]
-        )
-        movements += [
-            movement_build(
-                stock=row,
-                type=MovementType.RESERVE,
-                reserved_delta=quantity,
-                reservation_id=reservation.pk,
-                actor_id=user_id,
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _RESERVE_SQL,
+                {
+                    "products": list(product_ids),
+                    "product_count": len(product_ids),
+                    "stock_ids": [row.pk for row, _ in allocation],
+                    "quantities": [quantity for _, quantity in allocation],
+                    "reservation": reservation.pk,
+                    "expires_at": reservation.expires_at,
+                    "actor": user_id,
+                    "now": now,
+                },
             )
-            for row, quantity in allocation
-        ]
-        movements_record_bulk(movements)
-    reservation.line_list = reservation_lines
+            (written,) = cursor.fetchone()
+        if written != len(allocation):
+            # Taken off sale or deleted while we waited: say which and why.
+            products_for_sale(product_ids=product_ids, now=now)
+            raise ProductNotOnSale()
+    reservation.line_list = [
+        ReservationLine(
+            reservation=reservation,
+            stock_id=row.pk,
+            product_id=row.product_id,
+            warehouse=Warehouse(pk=row.warehouse_id, code=priority[row.warehouse_id][2]),
+            quantity=quantity,
+            expires_at=reservation.expires_at,
+        )
+        for row, quantity in allocation
+    ]
     return reservation
 
 
@@ -287,13 +374,6 @@ def _visible_to(reservation: Reservation, user) -> bool:
     return reservation.user_id == user.pk or user.has_role(Role.STAFF)
 
 
-def _lock_lines_stock(reservation: Reservation) -> dict[int, Stock]:
-    stock_ids = ReservationLine.objects.filter(reservation=reservation, pending=True).values_list(
-        "stock_id", flat=True
-    )
-    return {row.pk: row for row in stock_lock_many(stock_ids=stock_ids)}
-
-
 @transaction.atomic
 def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
     """pending -> confirmed: the units leave on_hand (shipped). Confirming again is
@@ -308,16 +388,14 @@ def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
     now = timezone.now()
     if reservation.expires_at <= now:
         raise ReservationExpired(details={"expires_at": reservation.expires_at.isoformat()})
-    rows = _lock_lines_stock(reservation)
-    movements = _release(
+    stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
+    _release(
         [reservation],
         status=ReservationStatus.CONFIRMED,
         movement_type=MovementType.CONFIRM,
         now=now,
-        stock_rows=rows,
         on_hand_leaves=True,
     )
-    movements_record_bulk(movements)
     return reservation
 
 
@@ -334,15 +412,13 @@ def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
         )
     now = timezone.now()
     expired = reservation.expires_at <= now
-    rows = _lock_lines_stock(reservation)
-    movements = _release(
+    stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
+    _release(
         [reservation],
         status=ReservationStatus.EXPIRED if expired else ReservationStatus.CANCELLED,
         movement_type=MovementType.EXPIRE if expired else MovementType.RELEASE,
         now=now,
-        stock_rows=rows,
     )
-    movements_record_bulk(movements)
     return reservation
 
 
@@ -382,20 +458,12 @@ def reservation_expire_due(*, batch_size: int = 1000, max_batches: int | None = 
             due = reservations_lock_due(now=now, limit=batch_size)
             if not due:
                 break
-            stock_ids = set(
-                ReservationLine.objects.filter(
-                    reservation_id__in=[r.pk for r in due], pending=True
-                ).values_list("stock_id", flat=True)
-            )
-            rows = {row.pk: row for row in stock_lock_many(stock_ids=stock_ids)}
-            movements_record_bulk(
-                _release(
-                    due,
-                    status=ReservationStatus.EXPIRED,
-                    movement_type=MovementType.EXPIRE,
-                    now=now,
-                    stock_rows=rows,
-                )
+            stock_lock_of_pending_lines(reservation_ids=[r.pk for r in due])
+            _release(
+                due,
+                status=ReservationStatus.EXPIRED,
+                movement_type=MovementType.EXPIRE,
+                now=now,
             )
         expired += len(due)
         batches += 1

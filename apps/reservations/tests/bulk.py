@@ -14,17 +14,27 @@ from apps.transactions.models import MovementType, StockMovement
 
 
 @transaction.atomic
-def due_holds(product, warehouse, *, count: int, overdue: timedelta = timedelta(seconds=1)):
-    """`count` pending 1-unit holds on one stock row of `count` units, all due."""
+def due_holds(
+    product,
+    warehouse,
+    *,
+    count: int,
+    overdue: timedelta = timedelta(seconds=1),
+    user=None,
+    order_prefix: str = "bulk",
+):
+    """`count` more pending 1-unit holds on one stock row, after an inbound of
+    `count` units, all due."""
     stock = stock_inbound(
         product_id=product.pk, warehouse_code=warehouse.code, quantity=count, actor_id=None
     ).stock
-    user = UserFactory()
+    user = user or UserFactory()
+    held_before = stock.reserved
     now = timezone.now()
     due = now - overdue
     reservations = Reservation.objects.bulk_create(
         [
-            Reservation(user=user, order_id=f"bulk-{i}", expires_at=due, created_at=now)
+            Reservation(user=user, order_id=f"{order_prefix}-{i}", expires_at=due, created_at=now)
             for i in range(count)
         ],
         batch_size=2000,
@@ -52,8 +62,8 @@ def due_holds(product, warehouse, *, count: int, overdue: timedelta = timedelta(
                 warehouse_id=warehouse.pk,
                 on_hand_delta=0,
                 reserved_delta=1,
-                on_hand_after=count,
-                reserved_after=i + 1,
+                on_hand_after=stock.on_hand,
+                reserved_after=held_before + i + 1,
                 reservation_id=r.pk,
                 created_at=now,
             )
@@ -61,6 +71,6 @@ def due_holds(product, warehouse, *, count: int, overdue: timedelta = timedelta(
         ],
         batch_size=2000,
     )
-    Stock.objects.filter(pk=stock.pk).update(reserved=count)
+    Stock.objects.filter(pk=stock.pk).update(reserved=held_before + count)
     stock.refresh_from_db()
     return stock

@@ -1,8 +1,10 @@
+import json
 import uuid
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
@@ -406,3 +408,27 @@ def test_extend_never_shortens_a_hold(user_client, user, shop):
     # then it still runs for the hour
     assert response.status_code == 200
     assert timezone.datetime.fromisoformat(response.json()["expires_at"]) == held.expires_at
+
+
+@pytest.mark.parametrize("outcome", ["pending", "confirmed", "cancelled", "expired"])
+def test_the_lean_rendering_equals_what_the_declared_fields_render(shop, outcome):
+    from apps.reservations.selectors import reservation_get
+    from apps.reservations.serializers import ReservationOutputSerializer
+    from apps.reservations.services import reservation_cancel, reservation_confirm
+
+    product, _, _ = shop
+    held = reserve(product, 7)  # split over both warehouses: two lines
+    if outcome == "confirmed":
+        reservation_confirm(reservation_id=held.pk, user=held.user)
+    elif outcome == "cancelled":
+        reservation_cancel(reservation_id=held.pk, user=held.user)
+    elif outcome == "expired":
+        make_due(held)
+        reservation_expire_due()
+    loaded = reservation_get(reservation_id=held.pk, user=held.user)
+    serializer = ReservationOutputSerializer(loaded)
+    declared = super(ReservationOutputSerializer, serializer).to_representation(loaded)
+    rendered = json.loads(JSONRenderer().render(declared))  # as the response carries it
+    assert serializer.data == rendered
+    assert len(rendered["lines"]) == 2
+    assert rendered["status"] == outcome

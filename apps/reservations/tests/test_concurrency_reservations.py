@@ -208,7 +208,7 @@ def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
     stock_of(product, WarehouseFactory(), 5)
     held = reserve(product, 2)
     outcome = {}
-    real_lock_lines = services._lock_lines_stock
+    real_lock_lines = services.stock_lock_of_pending_lines
 
     def cancel():
         try:
@@ -218,15 +218,15 @@ def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
         finally:
             connection.close()
 
-    def lock_lines_then_inject(reservation):
-        rows = real_lock_lines(reservation)
+    def lock_lines_then_inject(**kwargs):
+        rows = real_lock_lines(**kwargs)
         if "thread" not in outcome:
             outcome["thread"] = threading.Thread(target=cancel)
             outcome["thread"].start()
             wait_until_blocked_on_lock(count=1)
         return rows
 
-    monkeypatch.setattr(services, "_lock_lines_stock", lock_lines_then_inject)
+    monkeypatch.setattr(services, "stock_lock_of_pending_lines", lock_lines_then_inject)
     confirmed = reservation_confirm(reservation_id=held.pk, user=held.user)
     outcome["thread"].join(10)
     assert confirmed.status == "confirmed"
@@ -280,7 +280,7 @@ def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypat
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 5)
     user = UserFactory()
-    real_lock = services.stock_lock_many
+    real_lock = services.stock_lock_for_reserve
 
     def delete_then_lock(**kwargs):
         thread = threading.Thread(
@@ -290,8 +290,42 @@ def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypat
         thread.join(10)
         return real_lock(**kwargs)
 
-    monkeypatch.setattr(services, "stock_lock_many", delete_then_lock)
+    monkeypatch.setattr(services, "stock_lock_for_reserve", delete_then_lock)
     with pytest.raises(NotFound):
         reservation_create(user_id=user.pk, order_id="late", lines=[LineRequest(product.pk, 1)])
     assert not Reservation.objects.exists()
     assert Stock.objects.get().reserved == 0
+
+
+def test_a_product_taken_off_sale_while_the_reserve_waits_is_refused(monkeypatch):
+    """Deterministic: the checks before the transaction pass; the product's sale
+    ends (committed) before the reserve's write; the write re-reads the product
+    under the stock locks, writes nothing, and the reserve answers 409 naming it."""
+    from apps.products.selectors import ProductNotOnSale
+    from apps.products.services import product_update
+
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 5)
+    user = UserFactory()
+    real_lock = services.stock_lock_for_reserve
+
+    def lock_then_end_the_sale(**kwargs):
+        rows = real_lock(**kwargs)
+        thread = threading.Thread(
+            target=lambda: (
+                product_update(product=product, changes={"status": "inactive"}),
+                connection.close(),
+            )
+        )
+        thread.start()
+        thread.join(10)
+        return rows
+
+    monkeypatch.setattr(services, "stock_lock_for_reserve", lock_then_end_the_sale)
+    with pytest.raises(ProductNotOnSale) as raised:
+        reservation_create(user_id=user.pk, order_id="late", lines=[LineRequest(product.pk, 1)])
+    assert raised.value.details == [{"product_id": str(product.pk), "reason": "status is inactive"}]
+    assert not Reservation.objects.exists()
+    stock = Stock.objects.get()
+    assert (stock.on_hand, stock.reserved) == (5, 0)
+    assert not StockMovement.objects.filter(type="reserve").exists()
