@@ -90,13 +90,18 @@ def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) ->
     """The products, if every one exists (else 404) and is on sale now: active and
     inside its sale window (else 409 `product_not_on_sale`, naming each)."""
     now = now or timezone.now()
-    # Only what the decision reads: this also runs again under the stock locks.
-    found = {
-        p.pk: p
-        for p in product_queryset()
-        .filter(pk__in=product_ids)
-        .only("id", "status", "sale_starts_at", "sale_ends_at")
-    }
+    # Only what the decision reads, in plain SQL: this is on the path of every
+    # reservation, where compiling the ORM query cost more than running it.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT id, status, sale_starts_at, sale_ends_at FROM products_product "
+            "WHERE id = ANY(%s) AND deleted_at IS NULL",
+            [list(product_ids)],
+        )
+        found = {
+            row[0]: Product(id=row[0], status=row[1], sale_starts_at=row[2], sale_ends_at=row[3])
+            for row in cursor.fetchall()
+        }
     missing = sorted(str(pid) for pid in product_ids if pid not in found)
     if missing:
         raise NotFound("Product not found.", details={"product_ids": missing})
