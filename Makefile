@@ -57,16 +57,24 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-seed
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-seed
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
 
 bench: install
 	$(PY) -m bench all
+	$(PY) -m bench.sweeper
 
 bench-catalog: install
 	$(PY) -m bench catalog
+
+bench-reservations: install
+	$(PY) -m bench reservations
+	$(PY) -m bench.sweeper
+
+bench-sweeper: install
+	$(PY) -m bench.sweeper
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)
