@@ -38,9 +38,9 @@ class PointsUseInputSerializer(serializers.Serializer):
 
 
 class PointEntryOutputSerializer(serializers.ModelSerializer):
-    balance_after = serializers.IntegerField(help_text="free_after + paid_after.")
+    balance_after = serializers.IntegerField(read_only=True, help_text="free_after + paid_after.")
     expires_at = serializers.DateTimeField(
-        allow_null=True, help_text="When the points of a free earn expire."
+        read_only=True, allow_null=True, help_text="When the points of a free earn expire."
     )
 
     class Meta:
