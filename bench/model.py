@@ -29,6 +29,7 @@ class HttpRequest:
     method: str
     path: str  # path and query string, from the server's root
     body: str | None = None  # one line of JSON
+    headers: tuple[tuple[str, str], ...] = ()  # this request's own (e.g. its user's JWT)
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,9 @@ class RequestShape:
     `{name}` in the path and the query values is replaced by `variant[name]`,
     URL-encoded. `auth` names a role (see Context.bearer) whose JWT every
     request carries. `unique_header` (e.g. "Idempotency-Key") gets a fresh
-    value on every request sent.
+    value on every request sent. `headers` are per request: templates filled
+    from the variant like the path (e.g. {"Authorization": "Bearer {token}"},
+    so that requests spread over many users).
     """
 
     method: str
@@ -47,6 +50,7 @@ class RequestShape:
     body: Callable[[Variant], Any] | None = None
     auth: str | None = None
     unique_header: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def build(self, variant: Variant) -> HttpRequest:
         quoted = {key: quote(str(value), safe="") for key, value in variant.items()}
@@ -57,7 +61,8 @@ class RequestShape:
         body = None
         if self.body is not None:
             body = json.dumps(self.body(variant), separators=(",", ":"), default=str)
-        return HttpRequest(self.method, path, body)
+        headers = tuple((name, value.format_map(variant)) for name, value in self.headers.items())
+        return HttpRequest(self.method, path, body, headers)
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.query.items())
@@ -75,9 +80,12 @@ def post_json(
     *,
     auth: str | None = None,
     unique_header: str | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> RequestShape:
     """POST `body(variant)` as JSON to `path`."""
-    return RequestShape("POST", path, body=body, auth=auth, unique_header=unique_header)
+    return RequestShape(
+        "POST", path, body=body, auth=auth, unique_header=unique_header, headers=headers or {}
+    )
 
 
 def fields(*names: str) -> Callable[[Variant], dict[str, Any]]:
@@ -157,7 +165,8 @@ class Scenario:
 
     `variants(ctx)` is the setup: it returns the values spread over the run
     (None: the request has no variable part). `post_check(ctx)` runs after the
-    last level (e.g. the ledger audit after writes).
+    last level (e.g. the ledger audit after writes); `after_load(ctx, c)` after
+    the warm-up and after each level, for figures of that level only.
     """
 
     name: str
@@ -169,6 +178,9 @@ class Scenario:
     pick: Pick = "round-robin"
     ceiling: SqlCeiling | None = None
     post_check: Callable[[Context], CheckResult] | None = None
+    # Called after the warm-up (None) and after each level (its concurrency);
+    # a text returned is kept as a note (e.g. counters the service keeps).
+    after_load: Callable[[Context, int | None], str | None] | None = None
 
     @property
     def group(self) -> str:

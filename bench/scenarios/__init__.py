@@ -10,9 +10,9 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from ..model import Scenario
-from . import catalog, framework
+from . import catalog, framework, points
 
-SCENARIOS: tuple[Scenario, ...] = (*framework.SCENARIOS, *catalog.SCENARIOS)
+SCENARIOS: tuple[Scenario, ...] = (*framework.SCENARIOS, *catalog.SCENARIOS, *points.SCENARIOS)
 
 
 def groups() -> list[str]:
