@@ -13,11 +13,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
 
-from .models import PointEntry
+from .models import PointEntry, PointLot, PointWallet
 
 
 @dataclass(frozen=True)
@@ -38,36 +37,33 @@ def balance_cache_forget(*, user_id: int) -> None:
     cache.delete(balance_cache_key(user_id=user_id))
 
 
-# Free points past their date count for nothing, whether or not the sweeper has
-# expired them yet; the next expiry date bounds how long the answer holds.
-_BALANCE_SQL = """
-SELECT w.free_balance, w.paid_balance,
-       COALESCE((SELECT SUM(l.remaining) FROM points_lot l
-                  WHERE l.user_id = w.user_id AND l.remaining > 0
-                    AND l.expires_at <= %(now)s), 0),
-       (SELECT MIN(l.expires_at) FROM points_lot l
-         WHERE l.user_id = w.user_id AND l.remaining > 0 AND l.expires_at > %(now)s)
-FROM points_wallet w WHERE w.user_id = %(user_id)s
-"""
-
-
 def points_balance_get(*, user_id: int) -> PointBalance:
     key = balance_cache_key(user_id=user_id)
     cached = cache.get(key)
     if cached is not None:
         return PointBalance(*cached)
     now = timezone.now()
-    with connection.cursor() as cursor:
-        cursor.execute(_BALANCE_SQL, {"now": now, "user_id": user_id})
-        row = cursor.fetchone()
-    if row is None:
-        balance, next_expiry = PointBalance(0, 0), None
-    else:
-        free, paid, due, next_expiry = row
-        balance = PointBalance(free - due, paid)
+    wallet = (
+        PointWallet.objects.filter(user_id=user_id)
+        .values_list("free_balance", "paid_balance")
+        .first()
+    )
+    free, paid = wallet or (0, 0)
+    # Free points past their date count for nothing, whether or not the sweeper
+    # has expired them yet; the next expiry date bounds how long the answer holds.
+    dated = PointLot.objects.filter(user_id=user_id, remaining__gt=0, expires_at__isnull=False)
+    lots = (
+        dated.aggregate(
+            due=Sum("remaining", filter=Q(expires_at__lte=now), default=0),
+            next_expiry=Min("expires_at", filter=Q(expires_at__gt=now)),
+        )
+        if wallet
+        else {"due": 0, "next_expiry": None}
+    )
+    balance = PointBalance(free - lots["due"], paid)
     ttl = settings.POINTS_BALANCE_CACHE_SECONDS
-    if next_expiry is not None:
-        ttl = min(ttl, int((next_expiry - now).total_seconds()))
+    if lots["next_expiry"] is not None:
+        ttl = min(ttl, int((lots["next_expiry"] - now).total_seconds()))
     if ttl > 0:
         cache.set(key, (balance.free, balance.paid), ttl)
     return balance

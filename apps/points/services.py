@@ -54,8 +54,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
-from django.db.models import Min
+from django.db import IntegrityError, transaction
+from django.db.models import BigIntegerField, Case, F, Min, Value, When
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
@@ -181,14 +181,9 @@ def _wallet_locked(user_id: int) -> _Wallet:
 
 def _wallet_ensure(user_id: int) -> None:
     """Create the wallet if it is missing; safe against a concurrent creation
-    (the loser of the unique index waits for the winner and then does nothing)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "INSERT INTO points_wallet (user_id, free_balance, paid_balance, version, "
-            "created_at, updated_at) VALUES (%s, 0, 0, 0, now(), now()) "
-            "ON CONFLICT (user_id) DO NOTHING",
-            [user_id],
-        )
+    (INSERT .. ON CONFLICT DO NOTHING: the loser of the unique index waits for
+    the winner's commit, then does nothing)."""
+    PointWallet.objects.bulk_create([PointWallet(user_id=user_id)], ignore_conflicts=True)
 
 
 def _lots_read(user_id: int) -> dict[int, _Lot]:
@@ -201,15 +196,13 @@ def _lots_read(user_id: int) -> dict[int, _Lot]:
 def _bump(wallet: _Wallet, plan: _Plan) -> bool:
     """The optimistic write: the new balances, if the wallet is still at the
     version the plan was made on. Holds the wallet's row lock from here on."""
-    free = wallet.free + sum(step.free_delta for step in plan.steps)
-    paid = wallet.paid + sum(step.paid_delta for step in plan.steps)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE points_wallet SET free_balance = %s, paid_balance = %s, "
-            "version = version + 1, updated_at = %s WHERE id = %s AND version = %s",
-            [free, paid, plan.now, wallet.id, wallet.version],
-        )
-        return cursor.rowcount == 1
+    updated = PointWallet.objects.filter(pk=wallet.id, version=wallet.version).update(
+        free_balance=wallet.free + sum(step.free_delta for step in plan.steps),
+        paid_balance=wallet.paid + sum(step.paid_delta for step in plan.steps),
+        version=F("version") + 1,
+        updated_at=plan.now,
+    )
+    return updated == 1
 
 
 def _backoff(retry: int) -> None:
@@ -303,15 +296,15 @@ def _record(
     ]
     if allocations:
         PointAllocation.objects.bulk_create(allocations)
-    changes = sorted((lot_id, d) for lot_id, d in plan.lot_changes.items() if d)
-    if changes:
-        values = ", ".join(["(%s::bigint, %s::bigint)"] * len(changes))
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"UPDATE points_lot AS l SET remaining = l.remaining + v.d "
-                f"FROM (VALUES {values}) AS v(id, d) WHERE l.id = v.id",
-                [x for change in changes for x in change],
+    changes = {lot_id: d for lot_id, d in sorted(plan.lot_changes.items()) if d}
+    if changes:  # one UPDATE, relative to what the rows hold
+        PointLot.objects.filter(pk__in=list(changes)).update(
+            remaining=F("remaining")
+            + Case(
+                *(When(pk=lot_id, then=Value(d)) for lot_id, d in changes.items()),
+                output_field=BigIntegerField(),
             )
+        )
     user_id = wallet.user_id
     transaction.on_commit(lambda: balance_cache_forget(user_id=user_id))
     return entries

@@ -299,3 +299,13 @@ def test_the_cache_never_decides_a_spend(user):
     with pytest.raises(InsufficientPoints):
         points_use(user_id=user.pk, amount=11, description="x")
     assert balances(user) == (10, 0)
+
+
+def test_a_cached_balance_never_outlives_the_next_expiry(user, settings):
+    # given free points expiring in 30 s and a cache time of 60 s
+    settings.POINTS_BALANCE_CACHE_SECONDS = 60
+    earn(user, 10, FREE, expires_at=timezone.now() + timedelta(seconds=30))
+    # when the balance is read
+    points_balance_get(user_id=user.pk)
+    # then it is cached until the expiry at the latest
+    assert 0 < cache.ttl(balance_cache_key(user_id=user.pk)) <= 30
