@@ -1,5 +1,5 @@
 """Row locks of the points app. Global order (README): ... coupon, coupon issue,
-then the wallet, then payment. Only the fallback of services.py locks; the
+then the wallet, then payment. Only the fallback of services/protocol.py locks; the
 optimistic path holds the wallet's row lock from its winning UPDATE on."""
 
 from .models import PointWallet

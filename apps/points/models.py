@@ -2,7 +2,7 @@
 
 - PointWallet: one per user, created lazily. `free_balance` and `paid_balance`
   never go below zero (CHECK); `version` grows by one with every change and is
-  what the optimistic writes of services.py compare against.
+  what the optimistic writes of services/protocol.py compare against.
 - PointEntry: the ledger. One row per change (earn, use, cancel, expire) with
   the free and paid deltas and the balances after it. Append-only: no update or
   delete path in code, a read-only admin, and a PostgreSQL trigger refusing
@@ -91,7 +91,7 @@ class PointEntry(models.Model):
         related_name="+",
         db_index=False,
     )
-    # How the write got through (services.py): optimistic attempts lost to a
+    # How the write got through (services/protocol.py): optimistic attempts lost to a
     # concurrent change of the wallet, and whether it fell back to the row lock.
     write_retries = models.PositiveSmallIntegerField(default=0)
     write_locked = models.BooleanField(default=False)

@@ -1,7 +1,7 @@
 """Reads of the points app: the balance (cached) and the history.
 
 The balance is cached in Redis per user, written on a read miss and dropped in
-`transaction.on_commit` after every change (services.py). The cache only
+`transaction.on_commit` after every change (services/protocol.py). The cache only
 answers reads: every decision to spend is taken on the wallet row in the
 database. A read racing a change may put back the value from just before it;
 the time to live (POINTS_BALANCE_CACHE_SECONDS, shorter when free points are

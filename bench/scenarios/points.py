@@ -2,7 +2,7 @@
 row) and spread over 10,000 wallets (almost no contention), at 16 and 64 clients.
 
 Besides throughput and latency, each level reports what the write protocol of
-apps/points/services.py did: optimistic attempts lost per successful use, and
+apps/points/services/protocol.py did: optimistic attempts lost per successful use, and
 the share of uses that fell back to the row lock. Those figures are not
 estimated: every ledger entry records its own (`write_retries`,
 `write_locked`, written in the same transaction as the use), and after the

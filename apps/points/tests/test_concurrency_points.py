@@ -11,9 +11,15 @@ from django.utils import timezone
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
 from apps.core.testing import run_concurrently
-from apps.points import services
 from apps.points.models import PointEntry, PointKind, PointLot
-from apps.points.services import AlreadyCancelled, points_cancel, points_expire_due, points_use
+from apps.points.services import (
+    AlreadyCancelled,
+    InsufficientPoints,
+    points_cancel,
+    points_expire_due,
+    points_use,
+    protocol,
+)
 from apps.points.tests.helpers import balances, earn
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -152,7 +158,7 @@ def _before_our_updates(monkeypatch, competitor, times: int) -> list[int]:
     """Before each of this thread's first `times` optimistic UPDATEs, `competitor`
     commits a change of the same wallet from another connection: exactly the
     race the version check exists for. Returns the versions we had read."""
-    real_bump = services._bump
+    real_bump = protocol._bump
     main = threading.current_thread()
     versions: list[int] = []
 
@@ -162,7 +168,7 @@ def _before_our_updates(monkeypatch, competitor, times: int) -> list[int]:
             _commit_elsewhere(competitor)
         return real_bump(wallet, plan)
 
-    monkeypatch.setattr(services, "_bump", bump_after_a_competitor)
+    monkeypatch.setattr(protocol, "_bump", bump_after_a_competitor)
     return versions
 
 
@@ -211,7 +217,7 @@ def test_a_refusal_found_on_a_retry_is_a_409_never_a_success(monkeypatch):
     )
 
     # when we try to use 8: our first plan (10 available) loses, the retry sees 5
-    with pytest.raises(services.InsufficientPoints) as refused:
+    with pytest.raises(InsufficientPoints) as refused:
         points_use(user_id=user.pk, amount=8, description="order")
 
     # then a 409 with what is really left, and only the rival's use happened
@@ -233,7 +239,7 @@ def test_with_no_retries_every_contended_use_takes_the_lock_and_none_is_lost(set
 
     # then exactly 15 succeed, the rest are insufficient, and the books balance
     used = [r for r in results if isinstance(r, PointEntry)]
-    refused = [r for r in results if isinstance(r, services.InsufficientPoints)]
+    refused = [r for r in results if isinstance(r, InsufficientPoints)]
     assert (len(used), len(refused)) == (15, 5), results
     assert balances(user) == (0, 0)
     assert all(e.write_retries == 0 for e in used)
