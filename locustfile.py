@@ -328,3 +328,32 @@ class FlashSaleShopper(ApiUser):
                 name="flash: confirm",
                 expect=(200, 409),
             )
+
+
+class PointsUser(ApiUser):
+    """A customer looking at their points: balance, history, and a use at
+    checkout. A new account holds no points (earning is for staff), so uses are
+    expected to answer 409 `insufficient_points` unless staff credited it; any
+    other answer, and a 200 in particular, is a failure."""
+
+    def on_start(self) -> None:
+        self.signup_and_login()
+
+    @task(4)
+    def balance(self) -> None:
+        self.api_request("GET", f"{API}/points/balance/", name="points: balance")
+
+    @task(2)
+    def history(self) -> None:
+        self.api_request("GET", f"{API}/points/history/", name="points: history")
+
+    @task(1)
+    def use(self) -> None:
+        self.api_request(
+            "POST",
+            f"{API}/points/use/",
+            name="points: use",
+            expect=(201, 409),
+            json={"amount": 1, "description": "locust checkout"},
+            headers={"Idempotency-Key": uuid.uuid4().hex},
+        )

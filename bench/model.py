@@ -30,12 +30,14 @@ class HttpRequest:
     method: str
     path: str  # path and query string, from the server's root
     body: str | None = None  # one line of JSON
+    headers: tuple[tuple[str, str], ...] = ()  # this request's own (e.g. its user's JWT)
 
     def sent_once(self) -> HttpRequest:
         """As wrk would send it once: "{unique}" in the body made a fresh value."""
         if self.body is None or UNIQUE not in self.body:
             return self
-        return HttpRequest(self.method, self.path, self.body.replace(UNIQUE, _fresh()))
+        body = self.body.replace(UNIQUE, _fresh())
+        return HttpRequest(self.method, self.path, body, self.headers)
 
 
 UNIQUE = "{unique}"
@@ -55,7 +57,9 @@ class RequestShape:
     value on every request sent, also put in place of "{unique}" in the body.
     `then` = (method, path with "{id}"): after every 201 answer, the same wrk
     thread sends this follow-up for the created object's id (reserve, then
-    cancel it) before its next new request.
+    cancel it) before its next new request. `headers` are per request:
+    templates filled from the variant like the path (e.g. {"Authorization": "Bearer {token}"},
+    so that requests spread over many users).
     """
 
     method: str
@@ -65,6 +69,7 @@ class RequestShape:
     auth: str | None = None
     unique_header: str | None = None
     then: tuple[str, str] | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def build(self, variant: Variant) -> HttpRequest:
         quoted = {key: quote(str(value), safe="") for key, value in variant.items()}
@@ -75,7 +80,8 @@ class RequestShape:
         body = None
         if self.body is not None:
             body = json.dumps(self.body(variant), separators=(",", ":"), default=str)
-        return HttpRequest(self.method, path, body)
+        headers = tuple((name, value.format_map(variant)) for name, value in self.headers.items())
+        return HttpRequest(self.method, path, body, headers)
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.query.items())
@@ -95,9 +101,18 @@ def post_json(
     auth: str | None = None,
     unique_header: str | None = None,
     then: tuple[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> RequestShape:
     """POST `body(variant)` as JSON to `path`."""
-    return RequestShape("POST", path, body=body, auth=auth, unique_header=unique_header, then=then)
+    return RequestShape(
+        "POST",
+        path,
+        body=body,
+        auth=auth,
+        unique_header=unique_header,
+        then=then,
+        headers=headers or {},
+    )
 
 
 def fields(*names: str) -> Callable[[Variant], dict[str, Any]]:
@@ -180,7 +195,8 @@ class Scenario:
 
     `variants(ctx)` is the setup: it returns the values spread over the run
     (None: the request has no variable part). `post_check(ctx)` runs after the
-    last level (e.g. the ledger audit after writes).
+    last level (e.g. the ledger audit after writes); `after_load(ctx, c)` after
+    the warm-up and after each level, for figures of that level only.
     """
 
     name: str
@@ -192,6 +208,9 @@ class Scenario:
     pick: Pick = "round-robin"
     ceiling: SqlCeiling | None = None
     post_check: Callable[[Context], CheckResult] | None = None
+    # Called after the warm-up (None) and after each level (its concurrency);
+    # a text returned is kept as a note (e.g. counters the service keeps).
+    after_load: Callable[[Context, int | None], str | None] | None = None
 
     @property
     def group(self) -> str:

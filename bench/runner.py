@@ -217,6 +217,7 @@ def run_scenario(
         levels = levels or options.levels_of(scenario)
         if options.warmup_s > 0:
             load(max(levels), options.warmup_s)
+        _after_load(ctx, scenario, None)
         for concurrency in levels:
             level = _measure_level(
                 load,
@@ -228,6 +229,7 @@ def run_scenario(
                 scenario.ceiling.requests_per_script if scenario.ceiling else 1,
             )
             result.levels.append(level)
+            _after_load(ctx, scenario, concurrency)
             if level.sql_error:
                 sql_scripts = []  # the same SQL would fail at every level
         if scenario.post_check is not None:
@@ -258,6 +260,20 @@ def drain(ctx: Context, *, quiet_ms: float = 50.0, timeout_s: float = 30.0) -> N
         quick = quick + 1 if (time.monotonic() - started) * 1000 < quiet_ms else 0
 
 
+def _after_load(ctx: Context, scenario: Scenario, concurrency: int | None) -> None:
+    from django.db import connections
+
+    if scenario.after_load is None:
+        return
+    try:
+        note = scenario.after_load(ctx, concurrency)
+    finally:
+        connections.close_all()  # the harness holds no connection during the load
+    if note:
+        ctx.note(note)
+        log(f"   {note}")
+
+
 def _fail(result: ScenarioResult, reason: str) -> None:
     result.status, result.error = "failed", reason
     log(f"   FAILED: {reason}")
@@ -275,7 +291,9 @@ def request_headers(ctx: Context, scenario: Scenario) -> dict[str, str]:
 def _smoke(ctx: Context, request: HttpRequest, headers: dict[str, str]) -> None:
     """One request before the load: an endpoint that is not there fails the scenario."""
     request = request.sent_once()
-    answer = ctx.http(request.method, request.path, request.body, headers)
+    answer = ctx.http(
+        request.method, request.path, request.body, {**headers, **dict(request.headers)}
+    )
     if not answer.ok:
         body = answer.body[:300].decode(errors="replace")
         raise ScenarioFailed(f"{request.method} {request.path} answered {answer.status}: {body}")

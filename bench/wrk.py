@@ -29,11 +29,18 @@ def wrk_threads(concurrency: int) -> int:
     return max(1, min(concurrency, int(os.environ.get("BENCH_WRK_THREADS", 1))))
 
 
+HEADER_SEPARATOR = "\x1f"  # between a request's own headers (ASCII unit separator)
+
+
 def write_requests(requests: Sequence[HttpRequest], path: Path) -> Path:
     lines = []
     for request in requests:
         fields = [request.method, request.path, request.body or ""]
-        if any("\t" in f or "\n" in f for f in fields):
+        if request.headers:
+            fields.append(HEADER_SEPARATOR.join(f"{k}: {v}" for k, v in request.headers))
+        if any("\t" in f or "\n" in f for f in fields) or any(
+            HEADER_SEPARATOR in f for pair in request.headers for f in pair
+        ):
             raise ValueError(f"a request field holds a tab or a newline: {request}")
         lines.append("\t".join(fields))
     path.write_text("\n".join(lines) + "\n")

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("apps.products.urls")),
     path("", include("apps.stock.urls")),
     path("", include("apps.reservations.urls")),
+    path("", include("apps.points.urls")),
 ]
 
 urlpatterns = [

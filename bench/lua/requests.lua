@@ -3,10 +3,12 @@
 --   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random>
 --       [<header> <nonce> [<then-method> <then-path>]]
 --
--- The requests file has one request per line, tab-separated: METHOD, PATH and an
--- optional BODY (one line of JSON). Headers common to every request come from
--- wrk's -H options. All requests are formatted once in init() and request() only
--- picks one, in turn or at random; unless <header> is given (e.g. Idempotency-Key):
+-- The requests file has one request per line, tab-separated: METHOD, PATH, an
+-- optional BODY (one line of JSON) and optional HEADERS of that request alone
+-- ("Name: value" pairs separated by the ASCII unit separator, e.g. the JWT of
+-- one of many users). Headers common to every request come from wrk's -H
+-- options. All requests are formatted once in init() and request() only picks
+-- one, in turn or at random; unless <header> is given (e.g. Idempotency-Key):
 -- then each request is formatted when sent, with that header set to a value never
 -- used before (<nonce>, thread, count), and "{unique}" in the body replaced by the same value.
 -- With <then-path> (e.g. "/api/v1/reservations/{id}/cancel/"), every 201 answer queues a
@@ -30,6 +32,23 @@ local function split_tabs(line)
     table.insert(fields, field)
   end
   return fields
+end
+
+local function request_headers(field)
+  -- wrk's -H headers, then this request's own
+  local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
+  if field and field ~= "" then
+    for pair in (field .. "\31"):gmatch("([^\31]*)\31") do
+      local name, value = pair:match("^([^:]+):%s*(.*)$")
+      if name then
+        headers[name] = value
+      end
+    end
+  end
+  return headers
 end
 
 local requests_ = {}
@@ -56,8 +75,11 @@ function init(args)
       if body == "" then
         body = nil
       end
+      local own = fields[4] and fields[4] ~= ""
       if unique_header then
-        table.insert(requests_, { fields[1], fields[2], body })
+        table.insert(requests_, { fields[1], fields[2], body, own and fields[4] or nil })
+      elseif own then
+        table.insert(requests_, wrk.format(fields[1], fields[2], request_headers(fields[4]), body))
       else
         table.insert(requests_, wrk.format(fields[1], fields[2], nil, body))
       end
@@ -84,10 +106,7 @@ end
 
 local function with_unique_header(fields)
   sent = sent + 1
-  local headers = {}
-  for name, value in pairs(wrk.headers) do
-    headers[name] = value
-  end
+  local headers = request_headers(fields[4])
   local unique = string.format("bench-%s-%d", nonce, sent)
   headers[unique_header] = unique
   local body = fields[3]

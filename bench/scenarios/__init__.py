@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from ..model import Scenario
-from . import catalog, framework, reservations
+from . import catalog, framework, points, reservations
 
 SCENARIOS: tuple[Scenario, ...] = (
     *framework.SCENARIOS,
     *catalog.SCENARIOS,
     *reservations.SCENARIOS,
+    *points.SCENARIOS,
 )
 
 

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.stock",
     "apps.transactions",
     "apps.reservations",
+    "apps.points",
 ]
 
 MIDDLEWARE = [
@@ -172,6 +173,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.accounts.tasks.auth_tokens_flush_expired_task",
         "schedule": timedelta(hours=6),
     },
+    "points-expire-due": {
+        "task": "apps.points.tasks.points_expire_due_task",
+        "schedule": timedelta(seconds=env.int("POINTS_EXPIRY_SWEEP_INTERVAL_SECONDS", default=60)),
+    },
 }
 # The embedded default has no beat process: `manage.py serve` runs the schedule
 # above in a thread of the web process instead.
@@ -252,6 +257,8 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "apps.products.models.ProductStatus",
         "ReservationStatusEnum": "apps.reservations.models.ReservationStatus",
         "MovementTypeEnum": "apps.transactions.models.MovementType",
+        "PointEntryTypeEnum": "apps.points.models.PointEntryType",
+        "PointKindEnum": "apps.points.models.PointKind",
     },
 }
 
@@ -265,6 +272,14 @@ EXPIRY_SWEEP_INTERVAL_SECONDS = env.int("EXPIRY_SWEEP_INTERVAL_SECONDS", default
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # Largest quantity one request may move; larger values are a 400, not an overflow.
 MAX_STOCK_QUANTITY = env.int("MAX_STOCK_QUANTITY", default=1_000_000_000)
+# Points (apps/points/services.py): the largest amount one request may move;
+# optimistic attempts retried after losing to a concurrent change of the wallet
+# before the write takes the row lock, and the base of their jittered backoff;
+# how long a balance read may be served from the cache.
+POINTS_MAX_AMOUNT = env.int("POINTS_MAX_AMOUNT", default=1_000_000_000)
+POINTS_OPTIMISTIC_RETRIES = env.int("POINTS_OPTIMISTIC_RETRIES", default=3)
+POINTS_RETRY_BACKOFF_MS = env.float("POINTS_RETRY_BACKOFF_MS", default=2.0)
+POINTS_BALANCE_CACHE_SECONDS = env.int("POINTS_BALANCE_CACHE_SECONDS", default=60)
 
 # --- Profiling --------------------------------------------------------------
 

@@ -1,0 +1,76 @@
+from django.conf import settings
+from rest_framework import serializers
+
+from .models import PointEntry, PointEntryType, PointKind
+
+BIGINT_MAX = 2**63 - 1
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """Points are integers in JSON: "10", 10.0, true or NaN are a 400, not 10
+    (DRF's IntegerField would take the first three)."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _amount() -> StrictIntegerField:
+    return StrictIntegerField(min_value=1, max_value=settings.POINTS_MAX_AMOUNT)
+
+
+class PointsEarnInputSerializer(serializers.Serializer):
+    user_id = StrictIntegerField(min_value=1, max_value=BIGINT_MAX)
+    amount = _amount()
+    kind = serializers.ChoiceField(choices=PointKind.choices)
+    description = serializers.CharField(max_length=255)
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Free points only: when they expire."
+    )
+    order_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class PointsUseInputSerializer(serializers.Serializer):
+    amount = _amount()
+    description = serializers.CharField(max_length=255)
+    order_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class PointEntryOutputSerializer(serializers.ModelSerializer):
+    balance_after = serializers.IntegerField(read_only=True, help_text="free_after + paid_after.")
+    expires_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="When the points of a free earn expire."
+    )
+
+    class Meta:
+        model = PointEntry
+        fields = [
+            "id",
+            "user_id",
+            "type",
+            "amount",
+            "free_delta",
+            "paid_delta",
+            "balance_after",
+            "free_after",
+            "paid_after",
+            "description",
+            "order_id",
+            "cancels_id",
+            "expires_at",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class PointBalanceOutputSerializer(serializers.Serializer):
+    free = serializers.IntegerField()
+    paid = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class PointHistoryFilterSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=PointEntryType.choices, required=False)
+    created_after = serializers.DateTimeField(required=False)
+    created_before = serializers.DateTimeField(required=False)

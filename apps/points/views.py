@@ -1,0 +1,134 @@
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.idempotency import idempotent
+from apps.core.permissions import IsCustomer, IsStaff
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+
+from . import selectors, services
+from .models import PointEntry
+from .serializers import (
+    PointBalanceOutputSerializer,
+    PointEntryOutputSerializer,
+    PointHistoryFilterSerializer,
+    PointsEarnInputSerializer,
+    PointsUseInputSerializer,
+)
+
+
+class PointsBalanceView(APIView):
+    permission_classes = [IsCustomer]
+
+    @extend_schema(
+        tags=["points"],
+        operation_id="points_balance",
+        summary="Your points: free, paid and total (1 point = 1.00)",
+        responses={200: PointBalanceOutputSerializer, **error_responses(401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        balance = selectors.points_balance_get(user_id=request.user.pk)
+        return Response(PointBalanceOutputSerializer(balance).data)
+
+
+class PointsHistoryView(generics.ListAPIView):
+    permission_classes = [IsCustomer]
+    serializer_class = PointEntryOutputSerializer
+    default_ordering = "-created_at"
+
+    @extend_schema(
+        tags=["points"],
+        operation_id="points_history",
+        summary="Your points ledger, newest first",
+        parameters=[PointHistoryFilterSerializer],
+        responses={
+            200: PointEntryOutputSerializer(many=True),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation, no user
+            return PointEntry.objects.none()
+        filters = PointHistoryFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.points_history(user_id=self.request.user.pk, **filters.validated_data)
+
+
+class PointsEarnView(APIView):
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        tags=["points"],
+        operation_id="points_earn",
+        summary="Credit a user free (rewarded, may expire) or paid (bought) points",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=PointsEarnInputSerializer,
+        responses={
+            201: PointEntryOutputSerializer,
+            **error_responses(400, 401, 403, 404, 409, 422),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = PointsEarnInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.points_earn(**data.validated_data, actor_id=request.user.pk)
+        return Response(PointEntryOutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class PointsUseView(APIView):
+    permission_classes = [IsCustomer]
+
+    @extend_schema(
+        tags=["points"],
+        operation_id="points_use",
+        summary="Spend your points: free points before paid ones",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=PointsUseInputSerializer,
+        responses={
+            201: PointEntryOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                403,
+                422,
+                s409="`insufficient_points` (details: {requested, available}), "
+                "`idempotency_key_in_use`",
+            ),
+        },
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = PointsUseInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        entry = services.points_use(user_id=request.user.pk, **data.validated_data)
+        return Response(PointEntryOutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+
+
+class PointEntryCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["points"],
+        operation_id="points_entry_cancel",
+        summary="Cancel an earn or a use (owner or staff): the compensating entry",
+        request=None,
+        responses={
+            201: PointEntryOutputSerializer,
+            **error_responses(
+                401,
+                404,
+                s409="`already_cancelled`, `insufficient_points` (an earn already spent "
+                "or expired), `invalid_state` (not an earn or a use)",
+            ),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        entry = services.points_cancel(entry_id=pk, user=request.user)
+        return Response(PointEntryOutputSerializer(entry).data, status=status.HTTP_201_CREATED)
