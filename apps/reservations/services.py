@@ -312,9 +312,28 @@ def reservation_create(
             # Lock order: the reservation first. A duplicate order_id (concurrent
             # or not) fails on the unique index here, before any stock lock; the
             # error leaves this block, so the transaction rolls back whole.
-            reservation = Reservation.objects.create(
-                user_id=user_id, order_id=order_id, expires_at=now + ttl
+            reservation = Reservation(
+                user_id=user_id,
+                order_id=order_id,
+                status=ReservationStatus.PENDING,
+                expires_at=now + ttl,
+                created_at=now,
+                updated_at=now,
             )
+            with connection.cursor() as cursor:  # plain SQL, as the writes below
+                cursor.execute(
+                    "INSERT INTO reservations_reservation (id, user_id, order_id, status, "
+                    "expires_at, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+                    [
+                        reservation.pk,
+                        user_id,
+                        order_id,
+                        "pending",
+                        reservation.expires_at,
+                        now,
+                        now,
+                    ],
+                )
         except IntegrityError as exc:
             raise DuplicateOrderId(details={"order_id": order_id}) from exc
         # Under the stock locks: one statement to lock and read, Python to decide,
