@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "apps.stock",
     "apps.transactions",
     "apps.reservations",
+    "apps.coupons",
 ]
 
 MIDDLEWARE = [
@@ -168,6 +169,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.idempotency_records_purge_task",
         "schedule": timedelta(hours=1),
     },
+    "coupon-issues-expire-due": {
+        "task": "apps.coupons.tasks.coupon_issues_expire_due_task",
+        "schedule": timedelta(minutes=5),
+    },
     "auth-tokens-flush-expired": {
         "task": "apps.accounts.tasks.auth_tokens_flush_expired_task",
         "schedule": timedelta(hours=6),
@@ -252,6 +257,7 @@ SPECTACULAR_SETTINGS = {
         "ProductStatusEnum": "apps.products.models.ProductStatus",
         "ReservationStatusEnum": "apps.reservations.models.ReservationStatus",
         "MovementTypeEnum": "apps.transactions.models.MovementType",
+        "CouponIssueStatusEnum": "apps.coupons.models.CouponIssueStatus",
     },
 }
 
