@@ -57,7 +57,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-seed
+.PHONY: bench bench-catalog bench-coupons bench-seed
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -67,6 +67,9 @@ bench: install
 
 bench-catalog: install
 	$(PY) -m bench catalog
+
+bench-coupons: install
+	$(PY) -m bench coupons
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)

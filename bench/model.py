@@ -29,6 +29,7 @@ class HttpRequest:
     method: str
     path: str  # path and query string, from the server's root
     body: str | None = None  # one line of JSON
+    headers: tuple[tuple[str, str], ...] = ()  # this request's own, over the common ones
 
 
 @dataclass(frozen=True)
@@ -37,8 +38,10 @@ class RequestShape:
 
     `{name}` in the path and the query values is replaced by `variant[name]`,
     URL-encoded. `auth` names a role (see Context.bearer) whose JWT every
-    request carries. `unique_header` (e.g. "Idempotency-Key") gets a fresh
-    value on every request sent.
+    request carries. `headers(variant)` gives a request headers of its own
+    (e.g. each variant a different user's JWT: `bearer_from("token")`).
+    `unique_header` (e.g. "Idempotency-Key") gets a fresh value on every
+    request sent.
     """
 
     method: str
@@ -47,6 +50,7 @@ class RequestShape:
     body: Callable[[Variant], Any] | None = None
     auth: str | None = None
     unique_header: str | None = None
+    headers: Callable[[Variant], Mapping[str, str]] | None = None
 
     def build(self, variant: Variant) -> HttpRequest:
         quoted = {key: quote(str(value), safe="") for key, value in variant.items()}
@@ -57,7 +61,8 @@ class RequestShape:
         body = None
         if self.body is not None:
             body = json.dumps(self.body(variant), separators=(",", ":"), default=str)
-        return HttpRequest(self.method, path, body)
+        headers = tuple(self.headers(variant).items()) if self.headers else ()
+        return HttpRequest(self.method, path, body, headers)
 
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.query.items())
@@ -75,9 +80,17 @@ def post_json(
     *,
     auth: str | None = None,
     unique_header: str | None = None,
+    headers: Callable[[Variant], Mapping[str, str]] | None = None,
 ) -> RequestShape:
     """POST `body(variant)` as JSON to `path`."""
-    return RequestShape("POST", path, body=body, auth=auth, unique_header=unique_header)
+    return RequestShape(
+        "POST", path, body=body, auth=auth, unique_header=unique_header, headers=headers
+    )
+
+
+def bearer_from(name: str) -> Callable[[Variant], dict[str, str]]:
+    """Per-request headers: the JWT in `variant[name]` (one user per variant)."""
+    return lambda variant: {"Authorization": f"Bearer {variant[name]}"}
 
 
 def fields(*names: str) -> Callable[[Variant], dict[str, Any]]:
@@ -158,6 +171,19 @@ class Scenario:
     `variants(ctx)` is the setup: it returns the values spread over the run
     (None: the request has no variable part). `post_check(ctx)` runs after the
     last level (e.g. the ledger audit after writes).
+
+    For a load that changes what it measures as it goes (a coupon drop: issues
+    while stock lasts, then only refusals), three more:
+
+    - `expect`: statuses outside 2xx/3xx that are answers of the scenario, not
+      errors (e.g. 409 sold_out), for the smoke request and the error count;
+    - `stop_on_status`: the load of a level ends at the first answer with this
+      status (wrk stops), so the level measures only the phase before it (its
+      rate over the time until the stop); the level's duration is then only a
+      time limit, `duration_s` of the scenario if set, whatever BENCH_DURATION
+      says; and there is no warm-up (it would consume the event measured);
+    - `before_load(ctx)`: runs before every wrk run of the scenario (warm-up
+      and each level), e.g. to put the drop back to full stock.
     """
 
     name: str
@@ -169,6 +195,9 @@ class Scenario:
     pick: Pick = "round-robin"
     ceiling: SqlCeiling | None = None
     post_check: Callable[[Context], CheckResult] | None = None
+    expect: tuple[int, ...] = ()
+    stop_on_status: int | None = None
+    before_load: Callable[[Context], None] | None = None
 
     @property
     def group(self) -> str:

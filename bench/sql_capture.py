@@ -25,7 +25,7 @@ def _captured(ctx: Context, scenario: Scenario) -> Iterator[str]:
     variants = list(scenario.variants(ctx)) if scenario.variants else [{}]
     variant = variants[0]
     request = scenario.request.build(variant)
-    headers = {**request_headers(ctx, scenario), "Host": "127.0.0.1"}
+    headers = {**request_headers(ctx, scenario), **dict(request.headers), "Host": "127.0.0.1"}
     content_type = headers.pop("Content-Type", "application/octet-stream")
     with CaptureQueriesContext(connection) as queries:
         response = Client().generic(

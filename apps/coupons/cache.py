@@ -42,3 +42,9 @@ def total_quantity_changed(*, coupon_id: int, total_quantity: int) -> None:
     flag_key, total_key = _keys(coupon_id)
     cache.set(total_key, total_quantity, timeout=TOTAL_TTL_SECONDS)
     cache.delete(flag_key)
+
+
+def sold_out_flag_clear(*, coupon_id: int) -> None:
+    """Forget what the cache knows of the coupon (for resets outside the services,
+    e.g. the benchmark putting a drop back to full)."""
+    cache.delete_many(list(_keys(coupon_id)))

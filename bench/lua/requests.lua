@@ -1,14 +1,37 @@
 -- wrk script of the benchmark harness (bench/wrk.py writes its input and reads its output).
 --
---   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random> [<header> <nonce>]
+--   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random> \
+--       [<header> <nonce> [<stop-status>]]
 --
--- The requests file has one request per line, tab-separated: METHOD, PATH and an
--- optional BODY (one line of JSON). Headers common to every request come from
--- wrk's -H options. All requests are formatted once in init() and request() only
--- picks one, in turn or at random; unless <header> is given (e.g. Idempotency-Key):
--- then each request is formatted when sent, with that header set to a value never
--- used before (<nonce>, thread, count). response() counts statuses per thread, and done() prints one line
--- "BENCH_JSON {...}" with the summary.
+-- The requests file has one request per line, tab-separated: METHOD, PATH, an
+-- optional BODY (one line of JSON), then optionally headers of that request only,
+-- one "Name: value" per field (e.g. each request a different user's JWT). Headers
+-- common to every request come from wrk's -H options. All requests are formatted
+-- once in init() and request() only picks one, in turn or at random; unless
+-- <header> is given (e.g. Idempotency-Key): then each request is formatted when
+-- sent, with that header set to a value never used before (<nonce>, thread,
+-- count). With <stop-status> (e.g. 409), a thread stops at the first answer with
+-- that status: the run measures only what came before (e.g. a coupon drop while
+-- stock lasts); wrk itself still waits out its --duration, so the time from the
+-- first request to the last thread's stop is taken here (wall clock through
+-- LuaJIT's FFI) and reported as stopped_after_s. response() counts statuses per
+-- thread, and done() prints one line "BENCH_JSON {...}" with the summary.
+
+local ffi = require("ffi")
+ffi.cdef([[
+typedef struct { long tv_sec; long tv_usec; } bench_timeval;
+int gettimeofday(bench_timeval *tv, void *tz);
+]])
+
+local function now_s()
+  local tv = ffi.new("bench_timeval")
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) + tonumber(tv.tv_usec) / 1e6
+end
+
+-- per thread, read by done() through thread:get()
+started_at = nil
+stopped_at = nil
 
 local threads = {}
 local next_id = 0
@@ -27,11 +50,24 @@ local function split_tabs(line)
   return fields
 end
 
+-- wrk's -H headers with a request's own on top (a fresh table: wrk.format writes into it).
+function merged_headers(own)
+  local headers = {}
+  for name, value in pairs(wrk.headers) do
+    headers[name] = value
+  end
+  for name, value in pairs(own or {}) do
+    headers[name] = value
+  end
+  return headers
+end
+
 local requests_ = {}
 local count = 0
 local cursor = 0
 local pick_random = false
 local unique_header = nil
+local stop_status = nil
 local sent = 0
 local nonce = ""
 statuses = {}
@@ -42,6 +78,9 @@ function init(args)
   if args[3] and args[3] ~= "" then
     unique_header = args[3]
   end
+  if args[5] and args[5] ~= "" then
+    stop_status = tonumber(args[5])
+  end
   for line in io.lines(path) do
     if line ~= "" then
       local fields = split_tabs(line)
@@ -49,8 +88,17 @@ function init(args)
       if body == "" then
         body = nil
       end
+      local own = {}
+      for i = 4, #fields do
+        local name, value = fields[i]:match("^([^:]+):%s*(.*)$")
+        if name then
+          own[name] = value
+        end
+      end
       if unique_header then
-        table.insert(requests_, { fields[1], fields[2], body })
+        table.insert(requests_, { fields[1], fields[2], body, own })
+      elseif next(own) then
+        table.insert(requests_, wrk.format(fields[1], fields[2], merged_headers(own), body))
       else
         table.insert(requests_, wrk.format(fields[1], fields[2], nil, body))
       end
@@ -74,15 +122,15 @@ end
 
 local function with_unique_header(fields)
   sent = sent + 1
-  local headers = {}
-  for name, value in pairs(wrk.headers) do
-    headers[name] = value
-  end
+  local headers = merged_headers(fields[4])
   headers[unique_header] = string.format("bench-%s-%d", nonce, sent)
   return wrk.format(fields[1], fields[2], headers, fields[3])
 end
 
 function request()
+  if not started_at then
+    started_at = now_s()
+  end
   if unique_header then
     return with_unique_header(pick())
   end
@@ -91,6 +139,10 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if stop_status and status == stop_status and not stopped_at then
+    stopped_at = now_s()
+    wrk.thread:stop()
+  end
 end
 
 local function to_json(value)
@@ -123,6 +175,19 @@ function done(summary, latency, _requests)
       end
     end
   end
+  -- With a stop status: from the first request sent to the last thread stopped,
+  -- when every thread stopped (else the run hit its duration: nil).
+  -- (done() runs in the main state, where init() never ran: no stop_status here.)
+  local first, last, all_stopped = nil, nil, #threads > 0
+  for _, thread in ipairs(threads) do
+    local started, stopped = thread:get("started_at"), thread:get("stopped_at")
+    if not (started and stopped) then
+      all_stopped = false
+    else
+      first = first and math.min(first, started) or started
+      last = last and math.max(last, stopped) or stopped
+    end
+  end
   local errors = summary.errors
   local seconds = summary.duration / 1e6
   local ms = function(p)
@@ -142,6 +207,7 @@ function done(summary, latency, _requests)
       p99 = ms(99),
     },
     statuses = by_status,
+    stopped_after_s = all_stopped and (last - first) or nil,
     non_2xx_3xx = unexpected,
     socket_errors = {
       connect = errors.connect,

@@ -10,9 +10,13 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from ..model import Scenario
-from . import catalog, framework
+from . import catalog, coupons, framework
 
-SCENARIOS: tuple[Scenario, ...] = (*framework.SCENARIOS, *catalog.SCENARIOS)
+SCENARIOS: tuple[Scenario, ...] = (
+    *framework.SCENARIOS,
+    *catalog.SCENARIOS,
+    *coupons.SCENARIOS,
+)
 
 
 def groups() -> list[str]:
