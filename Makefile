@@ -57,7 +57,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-seed
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-seed
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -78,6 +78,9 @@ bench-sweeper: install
 
 bench-points: install
 	$(PY) -m bench points
+
+bench-coupons: install
+	$(PY) -m bench coupons
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)

@@ -357,3 +357,62 @@ class PointsUser(ApiUser):
             json={"amount": 1, "description": "locust checkout"},
             headers={"Idempotency-Key": uuid.uuid4().hex},
         )
+
+
+class CouponDropUser(ApiUser):
+    """A limited coupon drop: everyone presses "claim" within seconds. The drop is
+    LOCUST_COUPON_ID, else the first active coupon. Each user claims until they
+    get a definitive answer: issued (201), already_issued or sold_out (409);
+    coupon_not_active (before the start) is retried. Then they look at their
+    wallet and watch the remaining count, as the event page does."""
+
+    wait_time = between(0.05, 0.3)
+
+    def on_start(self) -> None:
+        import os
+
+        self.signup_and_login()
+        self.coupon_id = os.environ.get("LOCUST_COUPON_ID")
+        if not self.coupon_id:
+            body = self.api_request(
+                "GET",
+                f"{API}/coupons/",
+                name="coupons: active",
+                auth=False,
+                params={"active": "true", "page_size": 1},
+            )
+            results = (body or {}).get("results") or []
+            if not results:
+                raise StopUser()
+            self.coupon_id = results[0]["id"]
+        self.settled = False
+
+    @task(10)
+    def claim(self) -> None:
+        if self.settled:
+            return
+        with self.client.post(
+            f"{API}/coupons/{self.coupon_id}/issue/",
+            name="coupon drop: claim",
+            headers={**self.auth_headers, "Idempotency-Key": uuid.uuid4().hex},
+            catch_response=True,
+        ) as response:
+            code = _envelope_error_code(response) if response.status_code != 201 else "issued"
+            if code in ("issued", "already_issued", "sold_out"):
+                response.success()
+                self.settled = True
+            elif code == "coupon_not_active":
+                response.success()  # not started yet: press again
+            else:
+                response.failure(f"HTTP {response.status_code} {code}")
+
+    @task(2)
+    def watch_remaining(self) -> None:
+        self.api_request(
+            "GET", f"{API}/coupons/{self.coupon_id}/", name="coupon drop: remaining", auth=False
+        )
+
+    @task(1)
+    def wallet(self) -> None:
+        if self.settled:
+            self.api_request("GET", f"{API}/me/coupons/", name="coupon drop: my coupons")

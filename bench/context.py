@@ -49,6 +49,9 @@ class Context:
         self.server_pid = server_pid  # gunicorn's master, leader of its process group
         self._memo: dict[str, Any] = {}
         self._notes: list[str] = []
+        # The measured levels of each scenario run so far, by name (for post-checks
+        # that compare phases, e.g. a drop's refusals against its issues).
+        self.levels: dict[str, list[Any]] = {}
 
     # --- HTTP ---------------------------------------------------------------
 

@@ -30,7 +30,7 @@ class HttpRequest:
     method: str
     path: str  # path and query string, from the server's root
     body: str | None = None  # one line of JSON
-    headers: tuple[tuple[str, str], ...] = ()  # this request's own (e.g. its user's JWT)
+    headers: tuple[tuple[str, str], ...] = ()  # this request's own, over the common ones
 
     def sent_once(self) -> HttpRequest:
         """As wrk would send it once: "{unique}" in the body made a fresh value."""
@@ -53,13 +53,13 @@ class RequestShape:
 
     `{name}` in the path and the query values is replaced by `variant[name]`,
     URL-encoded. `auth` names a role (see Context.bearer) whose JWT every
-    request carries. `unique_header` (e.g. "Idempotency-Key") gets a fresh
-    value on every request sent, also put in place of "{unique}" in the body.
-    `then` = (method, path with "{id}"): after every 201 answer, the same wrk
-    thread sends this follow-up for the created object's id (reserve, then
-    cancel it) before its next new request. `headers` are per request:
-    templates filled from the variant like the path (e.g. {"Authorization": "Bearer {token}"},
-    so that requests spread over many users).
+    request carries. `headers(variant)` gives a request headers of its own
+    (e.g. each variant a different user's JWT: `bearer_from("token")`).
+    `unique_header` (e.g. "Idempotency-Key") gets a fresh value on every
+    request sent, also put in place of "{unique}" in the body. `then` =
+    (method, path with "{id}"): after every 201 answer, the same wrk thread
+    sends this follow-up for the created object's id (reserve, then cancel
+    it) before its next new request.
     """
 
     method: str
@@ -69,7 +69,7 @@ class RequestShape:
     auth: str | None = None
     unique_header: str | None = None
     then: tuple[str, str] | None = None
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Callable[[Variant], Mapping[str, str]] | None = None
 
     def build(self, variant: Variant) -> HttpRequest:
         quoted = {key: quote(str(value), safe="") for key, value in variant.items()}
@@ -80,7 +80,7 @@ class RequestShape:
         body = None
         if self.body is not None:
             body = json.dumps(self.body(variant), separators=(",", ":"), default=str)
-        headers = tuple((name, value.format_map(variant)) for name, value in self.headers.items())
+        headers = tuple(self.headers(variant).items()) if self.headers else ()
         return HttpRequest(self.method, path, body, headers)
 
     def describe(self) -> str:
@@ -101,7 +101,7 @@ def post_json(
     auth: str | None = None,
     unique_header: str | None = None,
     then: tuple[str, str] | None = None,
-    headers: Mapping[str, str] | None = None,
+    headers: Callable[[Variant], Mapping[str, str]] | None = None,
 ) -> RequestShape:
     """POST `body(variant)` as JSON to `path`."""
     return RequestShape(
@@ -111,8 +111,13 @@ def post_json(
         auth=auth,
         unique_header=unique_header,
         then=then,
-        headers=headers or {},
+        headers=headers,
     )
+
+
+def bearer_from(name: str) -> Callable[[Variant], dict[str, str]]:
+    """Per-request headers: the JWT in `variant[name]` (one user per variant)."""
+    return lambda variant: {"Authorization": f"Bearer {variant[name]}"}
 
 
 def fields(*names: str) -> Callable[[Variant], dict[str, Any]]:
@@ -197,6 +202,19 @@ class Scenario:
     (None: the request has no variable part). `post_check(ctx)` runs after the
     last level (e.g. the ledger audit after writes); `after_load(ctx, c)` after
     the warm-up and after each level, for figures of that level only.
+
+    For a load that changes what it measures as it goes (a coupon drop: issues
+    while stock lasts, then only refusals), three more:
+
+    - `expect`: statuses outside 2xx/3xx that are answers of the scenario, not
+      errors (e.g. 409 sold_out), for the smoke request and the error count;
+    - `stop_on_status`: the load of a level ends at the first answer with this
+      status (wrk stops), so the level measures only the phase before it (its
+      rate over the time until the stop); the level's duration is then only a
+      time limit, `duration_s` of the scenario if set, whatever BENCH_DURATION
+      says; and there is no warm-up (it would consume the event measured);
+    - `before_load(ctx)`: runs before every wrk run of the scenario (warm-up
+      and each level), e.g. to put the drop back to full stock.
     """
 
     name: str
@@ -211,6 +229,9 @@ class Scenario:
     # Called after the warm-up (None) and after each level (its concurrency);
     # a text returned is kept as a note (e.g. counters the service keeps).
     after_load: Callable[[Context, int | None], str | None] | None = None
+    expect: tuple[int, ...] = ()
+    stop_on_status: int | None = None
+    before_load: Callable[[Context], None] | None = None
 
     @property
     def group(self) -> str:

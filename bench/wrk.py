@@ -29,18 +29,14 @@ def wrk_threads(concurrency: int) -> int:
     return max(1, min(concurrency, int(os.environ.get("BENCH_WRK_THREADS", 1))))
 
 
-HEADER_SEPARATOR = "\x1f"  # between a request's own headers (ASCII unit separator)
-
-
 def write_requests(requests: Sequence[HttpRequest], path: Path) -> Path:
+    """One request per line: METHOD, PATH, BODY and the request's own headers
+    ("Name: value"), tab-separated."""
     lines = []
     for request in requests:
         fields = [request.method, request.path, request.body or ""]
-        if request.headers:
-            fields.append(HEADER_SEPARATOR.join(f"{k}: {v}" for k, v in request.headers))
-        if any("\t" in f or "\n" in f for f in fields) or any(
-            HEADER_SEPARATOR in f for pair in request.headers for f in pair
-        ):
+        fields += [f"{name}: {value}" for name, value in request.headers]
+        if any("\t" in f or "\n" in f for f in fields):
             raise ValueError(f"a request field holds a tab or a newline: {request}")
         lines.append("\t".join(fields))
     path.write_text("\n".join(lines) + "\n")
@@ -56,8 +52,12 @@ def run_wrk(
     headers: Mapping[str, str] | None = None,
     pick: Pick = "round-robin",
     unique_header: str | None = None,
+    stop_on_status: int | None = None,
+    expect: Sequence[int] = (),
     then: tuple[str, str] | None = None,
 ) -> Stats:
+    """wrk for `duration_s` (or until the first answer with `stop_on_status`).
+    Answers outside 2xx/3xx count as errors unless their status is in `expect`."""
     argv = [
         WRK,
         f"--threads={wrk_threads(concurrency)}",
@@ -71,6 +71,7 @@ def run_wrk(
         argv += ["--header", f"{name}: {value}"]
     nonce = secrets.token_hex(4)  # unique header values never repeat across runs
     argv += [base_url + "/", "--", str(requests_file), pick, unique_header or "", nonce]
+    argv += [str(stop_on_status or "")]
     if then:
         argv += list(then)
     result = subprocess.run(
@@ -78,10 +79,15 @@ def run_wrk(
     )
     if result.returncode != 0:
         raise RuntimeError(f"wrk exited with {result.returncode}: {result.stderr.strip()}")
-    return parse_output(result.stdout)
+    return parse_output(result.stdout, expect=expect)
 
 
-def parse_output(stdout: str) -> Stats:
+def _expected_failure(status: int, expect: Sequence[int]) -> bool:
+    """A status wrk's script counts as unexpected (outside 2xx/3xx) that the scenario expects."""
+    return status in expect and not 200 <= status < 400
+
+
+def parse_output(stdout: str, expect: Sequence[int] = ()) -> Stats:
     line = next((x for x in stdout.splitlines() if x.startswith(MARKER)), None)
     if line is None:
         raise RuntimeError(f"wrk printed no summary:\n{stdout[-2000:]}")
@@ -89,16 +95,28 @@ def parse_output(stdout: str) -> Stats:
     latency = data["latency_ms"]
     sockets = {name: int(count) for name, count in data["socket_errors"].items()}
     statuses = {status: int(count) for status, count in (data["statuses"] or {}).items()}
+    # A run stopped at a status: its rate over the time until the stop, not over
+    # the --duration wrk waited out anyway.
+    stopped_after_s = data.get("stopped_after_s")
+    duration_s = stopped_after_s if stopped_after_s else data["duration_s"]
     return Stats(
-        rps=data["rps"],
+        rps=int(data["requests"]) / duration_s if duration_s else data["rps"],
         requests=int(data["requests"]),
-        duration_s=data["duration_s"],
+        duration_s=duration_s,
         p50_ms=latency["p50"],
         p90_ms=latency["p90"],
         p95_ms=latency["p95"],
         p99_ms=latency["p99"],
         mean_ms=latency["mean"],
         max_ms=latency["max"],
-        errors=int(data["non_2xx_3xx"]) + sum(sockets.values()),
-        detail={"statuses": statuses, "socket_errors": sockets, "bytes": int(data["bytes"])},
+        errors=int(data["non_2xx_3xx"])
+        - sum(n for status, n in statuses.items() if _expected_failure(int(status), expect))
+        + sum(sockets.values()),
+        detail={
+            "statuses": statuses,
+            "socket_errors": sockets,
+            "bytes": int(data["bytes"]),
+            "stopped_after_s": stopped_after_s,
+            "wrk_duration_s": data["duration_s"],
+        },
     )

@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import health
+from apps.coupons.pages import coupon_event_page
 
 api_v1 = [
     path("", include("apps.accounts.urls")),
@@ -11,6 +12,7 @@ api_v1 = [
     path("", include("apps.stock.urls")),
     path("", include("apps.reservations.urls")),
     path("", include("apps.points.urls")),
+    path("", include("apps.coupons.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +23,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("admin/", admin.site.urls),
+    path("event/<int:coupon_id>/", coupon_event_page, name="coupon-event"),
 ]
 
 if settings.SILK_ENABLED:

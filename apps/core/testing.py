@@ -3,23 +3,41 @@
 import threading
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django.db import connection, connections
 
 
-def run_concurrently(fn: Callable[[int], Any], *, threads: int, timeout: float = 60) -> list[Any]:
+def run_concurrently(
+    fn: Callable[[int], Any],
+    *,
+    threads: int,
+    timeout: float = 60,
+    connections_at_once: int | None = None,
+) -> list[Any]:
     """Run fn(i) in `threads` threads released together by a barrier. Each thread has
     its own database connection and closes it. Returns the results (or exceptions)
     in thread order; fails if any thread is still running after `timeout` seconds,
-    which is how a deadlock or a lost wake-up shows up."""
+    which is how a deadlock or a lost wake-up shows up.
+
+    `connections_at_once` bounds how many threads hold a database connection at
+    the same moment, for more threads than PostgreSQL's max_connections (100 by
+    default, shared with other test runs) allows: after the barrier, each thread
+    waits for a slot, runs fn, closes its connection and frees the slot. The
+    threads still race: that many of them contend for the same rows at once."""
     barrier = threading.Barrier(threads)
     results: list[Any] = [None] * threads
+    slots = threading.BoundedSemaphore(connections_at_once) if connections_at_once else None
 
     def worker(i: int) -> None:
         try:
             barrier.wait(timeout=timeout)
-            results[i] = fn(i)
+            with slots or nullcontext():
+                try:
+                    results[i] = fn(i)
+                finally:
+                    connections.close_all()
         except BaseException as exc:  # report it, do not hide it in the thread
             results[i] = exc
         finally:

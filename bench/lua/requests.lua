@@ -1,21 +1,42 @@
 -- wrk script of the benchmark harness (bench/wrk.py writes its input and reads its output).
 --
---   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random>
---       [<header> <nonce> [<then-method> <then-path>]]
+--   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random> \
+--       [<header> <nonce> [<stop-status> [<then-method> <then-path>]]]
 --
 -- The requests file has one request per line, tab-separated: METHOD, PATH, an
--- optional BODY (one line of JSON) and optional HEADERS of that request alone
--- ("Name: value" pairs separated by the ASCII unit separator, e.g. the JWT of
--- one of many users). Headers common to every request come from wrk's -H
--- options. All requests are formatted once in init() and request() only picks
--- one, in turn or at random; unless <header> is given (e.g. Idempotency-Key):
--- then each request is formatted when sent, with that header set to a value never
--- used before (<nonce>, thread, count), and "{unique}" in the body replaced by the same value.
--- With <then-path> (e.g. "/api/v1/reservations/{id}/cancel/"), every 201 answer queues a
--- follow-up request, <then-method> <then-path> with {id} the answer's leading "id", sent
--- before the next new request of that thread: reserve, then cancel what was reserved.
--- response() counts statuses per thread, and done() prints one line "BENCH_JSON {...}"
--- with the summary.
+-- optional BODY (one line of JSON), then optionally headers of that request only,
+-- one "Name: value" per field (e.g. each request a different user's JWT). Headers
+-- common to every request come from wrk's -H options. All requests are formatted
+-- once in init() and request() only picks one, in turn or at random; unless
+-- <header> is given (e.g. Idempotency-Key): then each request is formatted when
+-- sent, with that header set to a value never used before (<nonce>, thread,
+-- count), and "{unique}" in the body replaced by the same value. With
+-- <stop-status> (e.g. 409), a thread stops at the first answer with that status:
+-- the run measures only what came before (e.g. a coupon drop while stock lasts);
+-- wrk itself still waits out its --duration, so the time from the first request
+-- to the last thread's stop is taken here (wall clock through LuaJIT's FFI) and
+-- reported as stopped_after_s. With <then-path> (e.g.
+-- "/api/v1/reservations/{id}/cancel/"), every 201 answer queues a follow-up,
+-- <then-method> <then-path> with {id} the answer's leading "id", sent before the
+-- thread's next new request: reserve, then cancel what was reserved.
+-- response() counts statuses per thread, and done() prints one line
+-- "BENCH_JSON {...}" with the summary.
+
+local ffi = require("ffi")
+ffi.cdef([[
+typedef struct { long tv_sec; long tv_usec; } bench_timeval;
+int gettimeofday(bench_timeval *tv, void *tz);
+]])
+
+local function now_s()
+  local tv = ffi.new("bench_timeval")
+  ffi.C.gettimeofday(tv, nil)
+  return tonumber(tv.tv_sec) + tonumber(tv.tv_usec) / 1e6
+end
+
+-- per thread, read by done() through thread:get()
+started_at = nil
+stopped_at = nil
 
 local threads = {}
 local next_id = 0
@@ -34,19 +55,14 @@ local function split_tabs(line)
   return fields
 end
 
-local function request_headers(field)
-  -- wrk's -H headers, then this request's own
+-- wrk's -H headers with a request's own on top (a fresh table: wrk.format writes into it).
+function merged_headers(own)
   local headers = {}
   for name, value in pairs(wrk.headers) do
     headers[name] = value
   end
-  if field and field ~= "" then
-    for pair in (field .. "\31"):gmatch("([^\31]*)\31") do
-      local name, value = pair:match("^([^:]+):%s*(.*)$")
-      if name then
-        headers[name] = value
-      end
-    end
+  for name, value in pairs(own or {}) do
+    headers[name] = value
   end
   return headers
 end
@@ -56,10 +72,11 @@ local count = 0
 local cursor = 0
 local pick_random = false
 local unique_header = nil
-local sent = 0
-local nonce = ""
+local stop_status = nil
 local then_method, then_path = nil, nil
 local follow_ups = {}
+local sent = 0
+local nonce = ""
 statuses = {}
 
 function init(args)
@@ -68,6 +85,12 @@ function init(args)
   if args[3] and args[3] ~= "" then
     unique_header = args[3]
   end
+  if args[5] and args[5] ~= "" then
+    stop_status = tonumber(args[5])
+  end
+  if args[7] and args[7] ~= "" then
+    then_method, then_path = args[6], args[7]
+  end
   for line in io.lines(path) do
     if line ~= "" then
       local fields = split_tabs(line)
@@ -75,11 +98,17 @@ function init(args)
       if body == "" then
         body = nil
       end
-      local own = fields[4] and fields[4] ~= ""
+      local own = {}
+      for i = 4, #fields do
+        local name, value = fields[i]:match("^([^:]+):%s*(.*)$")
+        if name then
+          own[name] = value
+        end
+      end
       if unique_header then
-        table.insert(requests_, { fields[1], fields[2], body, own and fields[4] or nil })
-      elseif own then
-        table.insert(requests_, wrk.format(fields[1], fields[2], request_headers(fields[4]), body))
+        table.insert(requests_, { fields[1], fields[2], body, own })
+      elseif next(own) then
+        table.insert(requests_, wrk.format(fields[1], fields[2], merged_headers(own), body))
       else
         table.insert(requests_, wrk.format(fields[1], fields[2], nil, body))
       end
@@ -87,9 +116,6 @@ function init(args)
   end
   count = #requests_
   nonce = string.format("%s-%d", args[4] or os.time(), thread_id or 0)
-  if args[6] and args[6] ~= "" then
-    then_method, then_path = args[5], args[6]
-  end
   assert(count > 0, "no request in " .. path)
   math.randomseed(os.time() * 1000 + (thread_id or 0))
   -- Threads start at different points so round-robin spreads from the first request.
@@ -106,7 +132,7 @@ end
 
 local function with_unique_header(fields)
   sent = sent + 1
-  local headers = request_headers(fields[4])
+  local headers = merged_headers(fields[4])
   local unique = string.format("bench-%s-%d", nonce, sent)
   headers[unique_header] = unique
   local body = fields[3]
@@ -117,6 +143,9 @@ local function with_unique_header(fields)
 end
 
 function request()
+  if not started_at then
+    started_at = now_s()
+  end
   if #follow_ups > 0 then
     return table.remove(follow_ups, 1)
   end
@@ -128,10 +157,14 @@ end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if stop_status and status == stop_status and not stopped_at then
+    stopped_at = now_s()
+    wrk.thread:stop()
+  end
   if then_path and status == 201 and body then
     local id = body:match('^{"id":"([^"]+)"')
     if id then
-      table.insert(follow_ups, wrk.format(then_method, then_path:gsub("{id}", id), nil, nil))
+      table.insert(follow_ups, wrk.format(then_method, (then_path:gsub("{id}", id)), nil, nil))
     end
   end
 end
@@ -166,6 +199,19 @@ function done(summary, latency, _requests)
       end
     end
   end
+  -- With a stop status: from the first request sent to the last thread stopped,
+  -- when every thread stopped (else the run hit its duration: nil).
+  -- (done() runs in the main state, where init() never ran: no stop_status here.)
+  local first, last, all_stopped = nil, nil, #threads > 0
+  for _, thread in ipairs(threads) do
+    local started, stopped = thread:get("started_at"), thread:get("stopped_at")
+    if not (started and stopped) then
+      all_stopped = false
+    else
+      first = first and math.min(first, started) or started
+      last = last and math.max(last, stopped) or stopped
+    end
+  end
   local errors = summary.errors
   local seconds = summary.duration / 1e6
   local ms = function(p)
@@ -185,6 +231,7 @@ function done(summary, latency, _requests)
       p99 = ms(99),
     },
     statuses = by_status,
+    stopped_after_s = all_stopped and (last - first) or nil,
     non_2xx_3xx = unexpected,
     socket_errors = {
       connect = errors.connect,

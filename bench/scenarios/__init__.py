@@ -10,13 +10,14 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from ..model import Scenario
-from . import catalog, framework, points, reservations
+from . import catalog, coupons, framework, points, reservations
 
 SCENARIOS: tuple[Scenario, ...] = (
     *framework.SCENARIOS,
     *catalog.SCENARIOS,
     *reservations.SCENARIOS,
     *points.SCENARIOS,
+    *coupons.SCENARIOS,
 )
 
 

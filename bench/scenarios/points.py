@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from ..context import BENCH_PASSWORD, Context
-from ..model import Scenario, Variant, post_json
+from ..model import Scenario, Variant, bearer_from, post_json
 from .catalog import audit
 
 API = "/api/v1"
@@ -124,7 +124,7 @@ def _use(name: str, variants, description: str) -> Scenario:
         request=post_json(
             f"{API}/points/use/",
             lambda variant: {"amount": 1, "description": "bench"},
-            headers={"Authorization": "Bearer {token}"},
+            headers=bearer_from("token"),
             unique_header="Idempotency-Key",
         ),
         variants=variants,

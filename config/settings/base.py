@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "apps.transactions",
     "apps.reservations",
     "apps.points",
+    "apps.coupons",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.core.tasks.idempotency_records_purge_task",
         "schedule": timedelta(hours=1),
     },
+    "coupon-issues-expire-due": {
+        "task": "apps.coupons.tasks.coupon_issues_expire_due_task",
+        "schedule": timedelta(minutes=5),
+    },
     "auth-tokens-flush-expired": {
         "task": "apps.accounts.tasks.auth_tokens_flush_expired_task",
         "schedule": timedelta(hours=6),
@@ -259,6 +264,7 @@ SPECTACULAR_SETTINGS = {
         "MovementTypeEnum": "apps.transactions.models.MovementType",
         "PointEntryTypeEnum": "apps.points.models.PointEntryType",
         "PointKindEnum": "apps.points.models.PointKind",
+        "CouponIssueStatusEnum": "apps.coupons.models.CouponIssueStatus",
     },
 }
 
