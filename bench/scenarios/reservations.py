@@ -107,6 +107,17 @@ def _available(ctx: Context, stock_ids: list[int]) -> int:
 
 
 def _snapshot(ctx: Context, key: str, stock_ids: list[int]) -> None:
+    """Cancel what earlier runs left pending (wrk stops between a reserve and its
+    cancel), so that no older hold is released during this load; then record."""
+    from django.contrib.auth import get_user_model
+
+    from apps.reservations.models import Reservation
+    from apps.reservations.services import reservation_cancel
+
+    user = get_user_model().objects.get(pk=ctx.bench_user_id("customer"))
+    leftovers = Reservation.objects.filter(user=user, status="pending").values_list("pk", flat=True)
+    for reservation_id in list(leftovers):
+        reservation_cancel(reservation_id=reservation_id, user=user)
     _BEFORE[key] = {
         "stock_ids": stock_ids,
         "available": _available(ctx, stock_ids),
