@@ -214,8 +214,12 @@ def holds_balance(key: str):
             )
             SELECT (SELECT count(*) FROM made),
                    (SELECT count(*) FROM made WHERE status = 'pending'),
-                   (SELECT count(*) FROM stock_movement
-                     WHERE type = 'reserve' AND reservation_id IN (SELECT id FROM made))
+                   -- one index probe per reservation (the planner's estimate of
+                   -- `made` is stale right after the load)
+                   (SELECT count(*) FROM made
+                      JOIN LATERAL (SELECT 1 FROM stock_movement m
+                                     WHERE m.reservation_id = made.id
+                                       AND m.type = 'reserve') x ON true)
             """,
             {"user": before["user_id"], "since": before["since"]},
         )[0]
