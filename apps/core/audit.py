@@ -7,10 +7,18 @@ module.
 
 from collections.abc import Callable, Iterable
 
+from django.db import connection
 from django.utils.module_loading import autodiscover_modules
 
 Check = Callable[[], Iterable[str]]
 _CHECKS: dict[str, Check] = {}
+
+
+def audit_rows(sql: str) -> list[tuple]:
+    """The rows of one audit query (checks are plain SQL over whole tables)."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchall()
 
 
 def register(name: str) -> Callable[[Check], Check]:

@@ -3,20 +3,12 @@ never exceeds total_quantity; a user holds at most one issue per coupon."""
 
 from collections.abc import Iterator
 
-from django.db import connection
-
-from apps.core.audit import register
-
-
-def _rows(sql: str) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()
+from apps.core.audit import audit_rows, register
 
 
 @register("coupons: issued_count equals the issue rows, within total_quantity")
 def issued_count_matches_issues() -> Iterator[str]:
-    for coupon_id, issued_count, total_quantity, rows in _rows(
+    for coupon_id, issued_count, total_quantity, rows in audit_rows(
         """
         SELECT c.id, c.issued_count, c.total_quantity, COALESCE(i.n, 0)
         FROM coupons_coupon c
@@ -37,7 +29,7 @@ def issued_count_matches_issues() -> Iterator[str]:
 
 @register("coupons: at most one issue per user and coupon")
 def one_issue_per_user() -> Iterator[str]:
-    for coupon_id, user_id, count in _rows(
+    for coupon_id, user_id, count in audit_rows(
         """
         SELECT coupon_id, user_id, COUNT(*) FROM coupons_issue
         GROUP BY coupon_id, user_id HAVING COUNT(*) > 1

@@ -4,20 +4,12 @@ the running sums, and the lots agree with the balances and with the ledger."""
 
 from collections.abc import Iterator
 
-from django.db import connection
-
-from apps.core.audit import register
-
-
-def _rows(sql: str) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()
+from apps.core.audit import audit_rows, register
 
 
 @register("points: balances are never negative")
 def wallet_balances_not_negative() -> Iterator[str]:
-    for user_id, free, paid in _rows(
+    for user_id, free, paid in audit_rows(
         "SELECT user_id, free_balance, paid_balance FROM points_wallet "
         "WHERE free_balance < 0 OR paid_balance < 0 ORDER BY user_id"
     ):
@@ -26,7 +18,7 @@ def wallet_balances_not_negative() -> Iterator[str]:
 
 @register("points: balances equal the sums of their ledger deltas")
 def wallet_balances_match_ledger() -> Iterator[str]:
-    for user_id, free, paid, free_sum, paid_sum in _rows(
+    for user_id, free, paid, free_sum, paid_sum in audit_rows(
         """
         SELECT COALESCE(w.user_id, e.user_id), w.free_balance, w.paid_balance,
                COALESCE(e.free_sum, 0), COALESCE(e.paid_sum, 0)
@@ -49,7 +41,7 @@ def wallet_balances_match_ledger() -> Iterator[str]:
 
 @register("points: after-values equal the running sums")
 def entry_after_values_are_running_sums() -> Iterator[str]:
-    for entry_id, user_id, free_after, free_run, paid_after, paid_run in _rows(
+    for entry_id, user_id, free_after, free_run, paid_after, paid_run in audit_rows(
         """
         SELECT id, user_id, free_after, free_run, paid_after, paid_run
         FROM (
@@ -70,7 +62,7 @@ def entry_after_values_are_running_sums() -> Iterator[str]:
 
 @register("points: lots hold exactly the balances")
 def lots_match_balances() -> Iterator[str]:
-    for user_id, free, paid, free_lots, paid_lots in _rows(
+    for user_id, free, paid, free_lots, paid_lots in audit_rows(
         """
         SELECT w.user_id, w.free_balance, w.paid_balance,
                COALESCE(l.free_left, 0), COALESCE(l.paid_left, 0)
@@ -96,7 +88,7 @@ def lots_match_balances() -> Iterator[str]:
 def lot_remaining_matches_allocations() -> Iterator[str]:
     # Taken: allocations of uses not cancelled and of expiries; and a cancelled
     # earn takes its whole lot.
-    for lot_id, amount, remaining, expected in _rows(
+    for lot_id, amount, remaining, expected in audit_rows(
         """
         SELECT l.id, l.amount, l.remaining,
                l.amount - COALESCE(t.taken, 0)

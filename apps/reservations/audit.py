@@ -3,20 +3,12 @@ and lines mirror their reservation's state."""
 
 from collections.abc import Iterator
 
-from django.db import connection
-
-from apps.core.audit import register
-
-
-def _rows(sql: str) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()
+from apps.core.audit import audit_rows, register
 
 
 @register("stock: reserved equals the pending lines holding it")
 def reserved_matches_pending_lines() -> Iterator[str]:
-    for stock_id, reserved, held in _rows(
+    for stock_id, reserved, held in audit_rows(
         """
         SELECT s.id, s.reserved, COALESCE(l.held, 0)
         FROM stock_stock s
@@ -33,7 +25,7 @@ def reserved_matches_pending_lines() -> Iterator[str]:
 
 @register("reservations: lines are pending exactly while their reservation is")
 def lines_mirror_reservations() -> Iterator[str]:
-    for line_id, reservation_id, status, pending in _rows(
+    for line_id, reservation_id, status, pending in audit_rows(
         """
         SELECT l.id, l.reservation_id, r.status, l.pending
         FROM reservations_line l JOIN reservations_reservation r ON r.id = l.reservation_id

@@ -2,20 +2,12 @@
 
 from collections.abc import Iterator
 
-from django.db import connection
-
-from apps.core.audit import register
-
-
-def _rows(sql: str) -> list[tuple]:
-    with connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchall()
+from apps.core.audit import audit_rows, register
 
 
 @register("stock: 0 <= reserved <= on_hand")
 def stock_counters_within_bounds() -> Iterator[str]:
-    for stock_id, on_hand, reserved in _rows(
+    for stock_id, on_hand, reserved in audit_rows(
         "SELECT id, on_hand, reserved FROM stock_stock "
         "WHERE NOT (reserved >= 0 AND reserved <= on_hand) ORDER BY id"
     ):
@@ -24,7 +16,7 @@ def stock_counters_within_bounds() -> Iterator[str]:
 
 @register("stock: counters equal the sums of their movements")
 def stock_counters_match_ledger() -> Iterator[str]:
-    for stock_id, on_hand, reserved, on_hand_sum, reserved_sum in _rows(
+    for stock_id, on_hand, reserved, on_hand_sum, reserved_sum in audit_rows(
         """
         SELECT s.id, s.on_hand, s.reserved,
                COALESCE(m.on_hand_sum, 0), COALESCE(m.reserved_sum, 0)
@@ -47,7 +39,14 @@ def stock_counters_match_ledger() -> Iterator[str]:
 
 @register("ledger: after-values equal the running sums")
 def ledger_after_values_are_running_sums() -> Iterator[str]:
-    for movement_id, stock_id, on_hand_after, running_on_hand, reserved_after, running in _rows(
+    for (
+        movement_id,
+        stock_id,
+        on_hand_after,
+        running_on_hand,
+        reserved_after,
+        running,
+    ) in audit_rows(
         """
         SELECT id, stock_id, on_hand_after, running_on_hand, reserved_after, running_reserved
         FROM (
