@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from uuid import UUID
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -164,25 +164,38 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _constraint_of(exc: IntegrityError) -> str:
-    diag = getattr(exc.__cause__, "diag", None)
-    return getattr(diag, "constraint_name", None) or str(exc)
+_INSERT_ISSUE = """
+INSERT INTO coupons_issue (coupon_id, user_id, code, status, created_at, updated_at)
+VALUES (%s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+RETURNING id
+"""
 
 
 def _insert_issue(coupon: Coupon, user_id: int) -> CouponIssue:
-    """Insert the issue with a fresh code; on the rare clash of codes, try again
-    with another, each attempt in its own savepoint."""
-    for attempt in range(CODE_ATTEMPTS):
-        try:
-            with transaction.atomic():
-                return CouponIssue.objects.create(coupon=coupon, user_id=user_id, code=_new_code())
-        except IntegrityError as exc:
-            constraint = _constraint_of(exc)
-            if "one_per_user" in constraint:
-                raise AlreadyIssued() from exc
-            if "code_unique" not in constraint or attempt == CODE_ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
+    """Insert the issue with a fresh code, in one statement under the coupon's row
+    lock: no savepoint and no prior look-up. A clash on either unique constraint
+    inserts nothing; then the user already holding one is `already_issued`, else
+    the code clashed (rare) and another is drawn, a bounded number of times."""
+    now = timezone.now()
+    for _ in range(CODE_ATTEMPTS):
+        issue = CouponIssue(
+            coupon=coupon,
+            user_id=user_id,
+            code=_new_code(),
+            status=CouponIssueStatus.ISSUED,
+            created_at=now,
+            updated_at=now,
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(_INSERT_ISSUE, [coupon.pk, user_id, issue.code, issue.status, now, now])
+            row = cursor.fetchone()
+        if row is not None:
+            issue.pk = row[0]
+            return issue
+        if CouponIssue.objects.filter(coupon=coupon, user_id=user_id).exists():
+            raise AlreadyIssued()
+    raise IntegrityError(f"no free coupon code after {CODE_ATTEMPTS} draws")
 
 
 def _window_refusal(coupon: Coupon, now: datetime) -> CouponNotActive | None:
@@ -218,8 +231,6 @@ def coupon_issue(*, coupon_id: int, user_id: int) -> CouponIssue:
             # total waits for this lock, so its clearing comes after.
             cache.sold_out_flag_set(coupon_id=coupon.pk, total_quantity=coupon.total_quantity)
             raise SoldOut()
-        if CouponIssue.objects.filter(coupon=coupon, user_id=user_id).exists():
-            raise AlreadyIssued()
         issue = _insert_issue(coupon, user_id)
         Coupon.objects.filter(pk=coupon.pk).update(
             issued_count=F("issued_count") + 1, updated_at=issue.created_at
