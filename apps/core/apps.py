@@ -8,6 +8,13 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
     default = True
 
+    def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
+        from .db import plan_prepared_statements_once
+
+        connection_created.connect(plan_prepared_statements_once)
+
 
 class PlatformAdminConfig(admin_apps.AdminConfig):
     """Django admin with a site that also lets warehouse admins in."""

@@ -1,3 +1,4 @@
+from collections.abc import Iterable
 from datetime import datetime
 from uuid import UUID
 
@@ -86,27 +87,35 @@ class ProductNotOnSale(Conflict):
     default_message = "A product is not on sale."
 
 
+def on_sale_q(now: datetime) -> Q:
+    """Products on sale at `now`: active, inside their sale window, not deleted."""
+    return (
+        Q(deleted_at__isnull=True, status=ProductStatus.ACTIVE)
+        & (Q(sale_starts_at__isnull=True) | Q(sale_starts_at__lte=now))
+        & (Q(sale_ends_at__isnull=True) | Q(sale_ends_at__gt=now))
+    )
+
+
 def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) -> list[Product]:
     """The products, if every one exists (else 404) and is on sale now: active and
     inside its sale window (else 409 `product_not_on_sale`, naming each)."""
-    now = now or timezone.now()
-    # Only what the decision reads, in plain SQL: this is on the path of every
-    # reservation, where compiling the ORM query cost more than running it.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT id, status, sale_starts_at, sale_ends_at FROM products_product "
-            "WHERE id = ANY(%s) AND deleted_at IS NULL",
-            [list(product_ids)],
-        )
-        found = {
-            row[0]: Product(id=row[0], status=row[1], sale_starts_at=row[2], sale_ends_at=row[3])
-            for row in cursor.fetchall()
-        }
-    missing = sorted(str(pid) for pid in product_ids if pid not in found)
+    found = Product.objects.filter(pk__in=product_ids, deleted_at__isnull=True).only(
+        "status", "sale_starts_at", "sale_ends_at"
+    )
+    return require_on_sale(found, product_ids=product_ids, now=now or timezone.now())
+
+
+def require_on_sale(
+    found: Iterable[Product], *, product_ids: set[UUID], now: datetime
+) -> list[Product]:
+    """`found` (the products of `product_ids` not deleted, with status and sale
+    window) if they are all there and on sale; else 404 or 409, naming each."""
+    by_id = {product.pk: product for product in found}
+    missing = sorted(str(pid) for pid in product_ids if pid not in by_id)
     if missing:
         raise NotFound("Product not found.", details={"product_ids": missing})
     not_on_sale = []
-    for product in found.values():
+    for product in by_id.values():
         reason = None
         if product.status != ProductStatus.ACTIVE:
             reason = f"status is {product.status}"
@@ -118,10 +127,12 @@ def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) ->
             not_on_sale.append({"product_id": str(product.pk), "reason": reason})
     if not_on_sale:
         raise ProductNotOnSale(details=sorted(not_on_sale, key=lambda d: d["product_id"]))
-    return list(found.values())
+    return list(by_id.values())
 
 
 def warehouses_by_code(*, codes: set[str]) -> dict[str, Warehouse]:
+    if not codes:
+        return {}
     found = {w.code: w for w in Warehouse.objects.filter(code__in=codes)}
     missing = sorted(codes - set(found))
     if missing:

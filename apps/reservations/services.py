@@ -1,10 +1,15 @@
 """Reservations: all-or-nothing holds on stock, with expiry.
 
 Concurrency protocol (DESIGN.md): everything that can be resolved is resolved
-before the transaction; inside it, the reservation row is written or locked
-first, then the stock rows in one statement ordered by primary key; decisions
-are taken on locked rows only; counters, lines and ledger movements are written
-together. Expiry is decided by `expires_at`, whether or not the sweeper has run.
+before the transaction; inside it, a confirm, cancel or extend locks the
+reservation row first, then its stock rows in one statement ordered by primary
+key; a reserve locks its stock rows so and writes the reservation last.
+Decisions are taken on locked rows only; counters, lines and ledger movements
+are written together. Expiry is decided by `expires_at`, whether or not the
+sweeper has run.
+
+The statements themselves come from a store: apps/reservations/sql.py on
+PostgreSQL, apps/reservations/orm.py elsewhere (the embedded default).
 """
 
 from collections import defaultdict
@@ -13,42 +18,39 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
+from apps.core.exceptions import InvalidState, NotFound, ValidationFailed
 from apps.products.models import Warehouse
 from apps.products.selectors import ProductNotOnSale, products_for_sale, warehouses_by_code
 from apps.stock.locks import stock_try_lock_many
 from apps.stock.models import Stock
-from apps.stock.selectors import stock_candidates
 from apps.transactions.models import MovementType
 
-from .locks import (
-    reservation_lock,
-    reservations_lock_due,
-    reservations_try_lock_expired,
-    stock_lock_for_reserve,
-    stock_lock_of_pending_lines,
-)
+from . import orm, sql
+from .errors import DuplicateOrderId, InsufficientStock, ReservationExpired
+from .locks import reservations_lock_due, reservations_try_lock_expired
 from .models import Reservation, ReservationLine, ReservationStatus
+
+__all__ = [
+    "DuplicateOrderId",
+    "InsufficientStock",
+    "LineRequest",
+    "ReservationExpired",
+    "reservation_cancel",
+    "reservation_confirm",
+    "reservation_create",
+    "reservation_expire_due",
+    "reservation_extend",
+]
 
 MAX_LINES = 100
 
 
-class InsufficientStock(Conflict):
-    code = "insufficient_stock"
-    default_message = "Not enough stock for every line; nothing was reserved."
-
-
-class DuplicateOrderId(Conflict):
-    code = "duplicate_order_id"
-    default_message = "You already have a reservation with this order_id."
-
-
-class ReservationExpired(Conflict):
-    code = "reservation_expired"
-    default_message = "The reservation has expired; its stock is no longer held."
+def store():
+    """The statements of this path for the database in use (module docstring)."""
+    return sql if connection.vendor == "postgresql" else orm
 
 
 @dataclass(frozen=True)
@@ -126,49 +128,6 @@ def _allocate(
     return [(rows_by_pk[pk], quantity) for pk, quantity in sorted(taken.items())]
 
 
-# Ending pending holds, set-based, in one statement: close their lines, give the
-# units back (or ship them), stamp the reservations and write one movement per
-# line whose after-values are the row's running values (the row's final value
-# plus what later lines of the batch give back). The caller holds the
-# reservations and their stock rows locked.
-_RELEASE_SQL = """
-WITH released AS (
-    UPDATE reservations_line SET pending = false
-     WHERE reservation_id = ANY(%(ids)s) AND pending
-    RETURNING id, reservation_id, stock_id, product_id, warehouse_id, quantity
-), per_row AS (
-    SELECT stock_id, SUM(quantity) AS quantity FROM released GROUP BY stock_id
-), stock AS (
-    UPDATE stock_stock s
-       SET reserved = s.reserved - r.quantity,
-           on_hand = s.on_hand - CASE WHEN %(ship)s THEN r.quantity ELSE 0 END,
-           updated_at = %(now)s
-      FROM per_row r
-     WHERE s.id = r.stock_id
-    RETURNING s.id, s.on_hand, s.reserved
-), ended AS (
-    UPDATE reservations_reservation
-       SET status = %(status)s, updated_at = %(now)s, {stamp} = %(now)s
-     WHERE id = ANY(%(ids)s)
-), movements AS (
-    INSERT INTO stock_movement
-        (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta,
-         on_hand_after, reserved_after, reservation_id, reason, reference, created_at)
-    SELECT %(type)s, l.stock_id, l.product_id, l.warehouse_id,
-           CASE WHEN %(ship)s THEN -l.quantity ELSE 0 END, -l.quantity,
-           s.on_hand + CASE WHEN %(ship)s THEN l.later ELSE 0 END, s.reserved + l.later,
-           l.reservation_id, '', '', %(now)s
-      FROM (SELECT released.*,
-                   COALESCE(SUM(quantity) OVER (PARTITION BY stock_id ORDER BY id
-                            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS later
-              FROM released) l
-      JOIN stock s ON s.id = l.stock_id
-     ORDER BY l.stock_id, l.id
-)
-SELECT l.reservation_id, l.stock_id, l.product_id, l.warehouse_id, w.code, l.quantity
-  FROM released l JOIN products_warehouse w ON w.id = l.warehouse_id
- ORDER BY l.id
-"""
 _STAMP = {
     ReservationStatus.CONFIRMED: "confirmed_at",
     ReservationStatus.CANCELLED: "cancelled_at",
@@ -189,18 +148,14 @@ def _release(
     (or, for a confirm, ship) their units, close their lines, write the movements.
     `stock_rows`, when given, are kept in step with the database."""
     stamp = _STAMP[status]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _RELEASE_SQL.format(stamp=stamp),
-            {
-                "ids": [r.pk for r in reservations],
-                "ship": on_hand_leaves,
-                "now": now,
-                "status": status.value,
-                "type": movement_type.value,
-            },
-        )
-        released = cursor.fetchall()
+    released = store().release(
+        reservation_ids=[r.pk for r in reservations],
+        status=status.value,
+        stamp=stamp,
+        movement_type=movement_type.value,
+        now=now,
+        ship=on_hand_leaves,
+    )
     by_reservation: dict[UUID, list[ReservationLine]] = defaultdict(list)
     for reservation_id, stock_id, product_id, warehouse_id, code, quantity in released:
         by_reservation[reservation_id].append(
@@ -257,112 +212,44 @@ def _release_expired_on(rows: dict[int, Stock], now: datetime) -> None:
         )
 
 
-# The writes of a reserve, in one statement, on stock rows the caller holds
-# locked: the counters, the lines and the `reserve` movements. The products are
-# read again here, in a snapshot taken after the locks were granted, so a product
-# deleted or taken off sale while this request waited is refused: then nothing
-# is written and the statement answers 0.
-_RESERVE_SQL = """
-WITH on_sale AS (
-    SELECT count(*) AS n FROM products_product
-     WHERE id = ANY(%(products)s) AND deleted_at IS NULL AND status = 'active'
-       AND (sale_starts_at IS NULL OR sale_starts_at <= %(now)s)
-       AND (sale_ends_at IS NULL OR sale_ends_at > %(now)s)
-), taken AS (
-    SELECT t.stock_id, t.quantity
-      FROM unnest(%(stock_ids)s::bigint[], %(quantities)s::bigint[]) AS t(stock_id, quantity)
-     WHERE (SELECT n FROM on_sale) = %(product_count)s
-), stock AS (
-    UPDATE stock_stock s SET reserved = s.reserved + t.quantity, updated_at = %(now)s
-      FROM taken t
-     WHERE s.id = t.stock_id
-    RETURNING s.id, s.product_id, s.warehouse_id, s.on_hand, s.reserved, t.quantity
-), lines AS (
-    INSERT INTO reservations_line
-        (reservation_id, stock_id, product_id, warehouse_id, quantity, pending, expires_at)
-    SELECT %(reservation)s, id, product_id, warehouse_id, quantity, true, %(expires_at)s
-      FROM stock ORDER BY id
-), movements AS (
-    INSERT INTO stock_movement
-        (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta,
-         on_hand_after, reserved_after, reservation_id, actor_id, reason, reference, created_at)
-    SELECT 'reserve', id, product_id, warehouse_id, 0, quantity, on_hand, reserved,
-           %(reservation)s, %(actor)s, '', '', %(now)s
-      FROM stock ORDER BY id
-)
-SELECT count(*) FROM stock
-"""
-
-
 def reservation_create(
     *, user_id: int, order_id: str, lines: list[LineRequest], ttl_seconds: int | None = None
 ) -> Reservation:
     ttl = _ttl(ttl_seconds)
     demand = _demand(lines)
     product_ids = {product_id for product_id, _ in demand}
-    products_for_sale(product_ids=product_ids)
-    # An unknown named warehouse is a 404 before any lock.
+    db = store()
+    # Before any lock: unknown or not-for-sale products (404 / 409), unknown
+    # named warehouses (404), and the stock rows to lock.
+    candidates = db.resolve(product_ids=product_ids, now=timezone.now())
     warehouses_by_code(codes={code for _, code in demand if code})
-    candidates = stock_candidates(product_ids=product_ids)
     priority = {row.warehouse_id: (row.priority, row.warehouse_id, row.code) for row in candidates}
 
     with transaction.atomic():
-        now = timezone.now()
-        try:
-            # Lock order: the reservation first. A duplicate order_id (concurrent
-            # or not) fails on the unique index here, before any stock lock; the
-            # error leaves this block, so the transaction rolls back whole.
-            reservation = Reservation(
-                user_id=user_id,
-                order_id=order_id,
-                status=ReservationStatus.PENDING,
-                expires_at=now + ttl,
-                created_at=now,
-                updated_at=now,
-            )
-            with connection.cursor() as cursor:  # plain SQL, as the writes below
-                cursor.execute(
-                    "INSERT INTO reservations_reservation (id, user_id, order_id, status, "
-                    "expires_at, created_at, updated_at) VALUES (%s, %s, %s, %s, %s, %s, %s)",
-                    [
-                        reservation.pk,
-                        user_id,
-                        order_id,
-                        "pending",
-                        reservation.expires_at,
-                        now,
-                        now,
-                    ],
-                )
-        except IntegrityError as exc:
-            raise DuplicateOrderId(details={"order_id": order_id}) from exc
         # Under the stock locks: one statement to lock and read, Python to decide,
         # one statement to write, then the commit. Holds that expired meanwhile
         # are released first (rare: an extra few statements).
         now = timezone.now()
         rows = {
             row.pk: row
-            for row in stock_lock_for_reserve(stock_ids=[c.stock_id for c in candidates], now=now)
+            for row in db.stock_lock_for_reserve(
+                stock_ids=[c.stock_id for c in candidates], now=now
+            )
         }
         if any(row.has_expired_holds for row in rows.values()):
             _release_expired_on(rows, now)
         allocation = _allocate(demand, [rows[c.stock_id] for c in candidates], priority)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _RESERVE_SQL,
-                {
-                    "products": list(product_ids),
-                    "product_count": len(product_ids),
-                    "stock_ids": [row.pk for row, _ in allocation],
-                    "quantities": [quantity for _, quantity in allocation],
-                    "reservation": reservation.pk,
-                    "expires_at": reservation.expires_at,
-                    "actor": user_id,
-                    "now": now,
-                },
-            )
-            (written,) = cursor.fetchone()
-        if written != len(allocation):
+        reservation = Reservation(
+            user_id=user_id,
+            order_id=order_id,
+            status=ReservationStatus.PENDING,
+            expires_at=now + ttl,
+            created_at=now,
+            updated_at=now,
+        )
+        if not db.reserve(
+            reservation=reservation, allocation=allocation, product_ids=product_ids, now=now
+        ):
             # Taken off sale or deleted while we waited: say which and why.
             products_for_sale(product_ids=product_ids, now=now)
             raise ProductNotOnSale()
@@ -381,7 +268,7 @@ def reservation_create(
 
 
 def _locked_own(reservation_id: UUID, user) -> Reservation:
-    reservation = reservation_lock(reservation_id=reservation_id)
+    reservation = store().reservation_lock(reservation_id=reservation_id)
     if reservation is None or not _visible_to(reservation, user):
         raise NotFound("Reservation not found.")
     return reservation
@@ -407,7 +294,7 @@ def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
     now = timezone.now()
     if reservation.expires_at <= now:
         raise ReservationExpired(details={"expires_at": reservation.expires_at.isoformat()})
-    stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
+    store().stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
     _release(
         [reservation],
         status=ReservationStatus.CONFIRMED,
@@ -431,7 +318,7 @@ def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
         )
     now = timezone.now()
     expired = reservation.expires_at <= now
-    stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
+    store().stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
     _release(
         [reservation],
         status=ReservationStatus.EXPIRED if expired else ReservationStatus.CANCELLED,
@@ -477,7 +364,7 @@ def reservation_expire_due(*, batch_size: int = 1000, max_batches: int | None = 
             due = reservations_lock_due(now=now, limit=batch_size)
             if not due:
                 break
-            stock_lock_of_pending_lines(reservation_ids=[r.pk for r in due])
+            store().stock_lock_of_pending_lines(reservation_ids=[r.pk for r in due])
             _release(
                 due,
                 status=ReservationStatus.EXPIRED,

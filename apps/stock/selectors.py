@@ -2,7 +2,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from django.db import connection
 from django.db.models import F, QuerySet
 
 from apps.core.exceptions import NotFound
@@ -119,11 +118,9 @@ def stock_candidates(*, product_ids: set[UUID]) -> list[StockCandidate]:
     """The stock rows a reservation may draw from: the products' rows in active
     warehouses, by reservation priority. Read without locks, before the
     transaction; the reservation then locks exactly these rows."""
-    with connection.cursor() as cursor:  # plain SQL: on the path of every reservation
-        cursor.execute(
-            "SELECT s.id, s.product_id, s.warehouse_id, w.priority, w.code "
-            "FROM stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id "
-            "WHERE s.product_id = ANY(%s) AND w.is_active ORDER BY w.priority, w.id",
-            [list(product_ids)],
-        )
-        return [StockCandidate(*values) for values in cursor.fetchall()]
+    rows = (
+        Stock.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
+        .order_by("warehouse__priority", "warehouse_id")
+        .values_list("pk", "product_id", "warehouse_id", "warehouse__priority", "warehouse__code")
+    )
+    return [StockCandidate(*values) for values in rows]

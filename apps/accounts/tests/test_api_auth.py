@@ -284,6 +284,25 @@ def test_me_returns_401_for_an_expired_access_token(api_client, user):
     assert_envelope(api_client.get(ME), 401, "token_not_valid")
 
 
+def test_an_access_token_verified_before_is_refused_once_it_expires(api_client, user, monkeypatch):
+    # given a token the process has verified (and keeps as verified)
+    token = AccessToken.for_user(user)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert api_client.get(ME).status_code == 200
+
+    # when the clock passes its expiry (and the leeway)
+    from rest_framework_simplejwt import tokens
+
+    from apps.accounts import authentication
+
+    later = tokens.aware_utcnow() + timedelta(hours=1)
+    monkeypatch.setattr(authentication, "aware_utcnow", lambda: later)
+    monkeypatch.setattr(tokens, "aware_utcnow", lambda: later)
+
+    # then it is refused as any expired token is
+    assert_envelope(api_client.get(ME), 401, "token_not_valid")
+
+
 def test_me_returns_401_for_a_token_signed_with_another_key(api_client, user, settings):
     from rest_framework_simplejwt.backends import TokenBackend
 

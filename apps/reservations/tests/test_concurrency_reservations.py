@@ -208,7 +208,7 @@ def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
     stock_of(product, WarehouseFactory(), 5)
     held = reserve(product, 2)
     outcome = {}
-    real_lock_lines = services.stock_lock_of_pending_lines
+    real_lock_lines = services.store().stock_lock_of_pending_lines
 
     def cancel():
         try:
@@ -226,7 +226,7 @@ def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
             wait_until_blocked_on_lock(count=1)
         return rows
 
-    monkeypatch.setattr(services, "stock_lock_of_pending_lines", lock_lines_then_inject)
+    monkeypatch.setattr(services.store(), "stock_lock_of_pending_lines", lock_lines_then_inject)
     confirmed = reservation_confirm(reservation_id=held.pk, user=held.user)
     outcome["thread"].join(10)
     assert confirmed.status == "confirmed"
@@ -280,7 +280,7 @@ def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypat
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 5)
     user = UserFactory()
-    real_lock = services.stock_lock_for_reserve
+    real_lock = services.store().stock_lock_for_reserve
 
     def delete_then_lock(**kwargs):
         thread = threading.Thread(
@@ -290,7 +290,7 @@ def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypat
         thread.join(10)
         return real_lock(**kwargs)
 
-    monkeypatch.setattr(services, "stock_lock_for_reserve", delete_then_lock)
+    monkeypatch.setattr(services.store(), "stock_lock_for_reserve", delete_then_lock)
     with pytest.raises(NotFound):
         reservation_create(user_id=user.pk, order_id="late", lines=[LineRequest(product.pk, 1)])
     assert not Reservation.objects.exists()
@@ -307,7 +307,7 @@ def test_a_product_taken_off_sale_while_the_reserve_waits_is_refused(monkeypatch
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 5)
     user = UserFactory()
-    real_lock = services.stock_lock_for_reserve
+    real_lock = services.store().stock_lock_for_reserve
 
     def lock_then_end_the_sale(**kwargs):
         rows = real_lock(**kwargs)
@@ -321,7 +321,7 @@ def test_a_product_taken_off_sale_while_the_reserve_waits_is_refused(monkeypatch
         thread.join(10)
         return rows
 
-    monkeypatch.setattr(services, "stock_lock_for_reserve", lock_then_end_the_sale)
+    monkeypatch.setattr(services.store(), "stock_lock_for_reserve", lock_then_end_the_sale)
     with pytest.raises(ProductNotOnSale) as raised:
         reservation_create(user_id=user.pk, order_id="late", lines=[LineRequest(product.pk, 1)])
     assert raised.value.details == [{"product_id": str(product.pk), "reason": "status is inactive"}]

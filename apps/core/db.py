@@ -1,0 +1,58 @@
+"""Prepared statements for the few PostgreSQL statements on the hottest paths.
+
+Django leaves psycopg's prepared statements off (poolers in transaction mode
+could not follow them, DATABASES OPTIONS `prepare_threshold`) and binds
+parameters on the client, so PostgreSQL parses and plans every statement anew.
+For a reservation's large CTEs that costs more server time than running them.
+`prepared_cursor()` binds on the server and prepares each statement on first
+use, once per connection; everything else about Django's cursor stays: the
+health check, error wrapping and query capture (assertNumQueries).
+
+Each is planned once per connection, too: `plan_cache_mode = force_generic_plan`
+is set on every new PostgreSQL connection. It applies to prepared statements
+only (Django's own queries are not), and these are all primary-key and index
+lookups whose best plan does not depend on the values; left to choose,
+PostgreSQL kept planning them anew on every execution, which was half of its
+work per reservation.
+
+Only for statements whose text is fixed (the parameters vary, not the SQL).
+Behind PgBouncer in transaction mode, this needs PgBouncer >= 1.21 with
+`max_prepared_statements` set (protocol-level prepared statements).
+"""
+
+import psycopg
+from django.db import connection
+
+
+def plan_prepared_statements_once(sender, connection, **kwargs) -> None:
+    """connection_created receiver (registered in CoreConfig.ready)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_generic_plan")
+
+
+# psycopg prepares nothing on a connection whose threshold is None (Django's
+# default), even when asked. Any number turns asking on; Django's own cursors
+# bind on the client and are never prepared, so they never count toward it.
+_ONLY_WHEN_ASKED = 1 << 30
+
+
+class _PreparingCursor(psycopg.Cursor):
+    """Server-side binding, every statement prepared (psycopg keeps the most
+    recent 100 per connection)."""
+
+    def execute(self, query, params=None, *, prepare=None, binary=None):
+        return super().execute(query, params, prepare=True, binary=binary)
+
+
+def prepared_cursor():
+    """A Django cursor (use as a context manager) whose statements are prepared."""
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    with connection.wrap_database_errors:
+        if connection.connection.prepare_threshold is None:
+            connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
+        cursor = _PreparingCursor(connection.connection)
+    if connection.queries_logged:
+        return connection.make_debug_cursor(cursor)
+    return connection.make_cursor(cursor)

@@ -1,0 +1,160 @@
+"""The reservation path through the ORM: the same functions and results as
+apps/reservations/sql.py, on any database Django supports.
+
+The embedded default of `make run` (SQLite) runs this one; there `select_for_update`
+is a no-op and the IMMEDIATE transactions of the SQLite settings serialize
+writers instead. The test suite runs the reservation tests through both, on
+PostgreSQL, so the two cannot drift apart.
+"""
+
+from datetime import datetime
+from uuid import UUID
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
+
+from apps.products.models import Product
+from apps.products.selectors import on_sale_q, products_for_sale
+from apps.stock.models import Stock
+from apps.stock.selectors import StockCandidate, stock_candidates
+from apps.transactions.models import StockMovement
+
+from .errors import DuplicateOrderId
+from .models import Reservation, ReservationLine
+
+
+def resolve(*, product_ids: set[UUID], now: datetime) -> list[StockCandidate]:
+    products_for_sale(product_ids=product_ids, now=now)
+    return stock_candidates(product_ids=product_ids)
+
+
+def reservation_lock(*, reservation_id: UUID) -> Reservation | None:
+    return Reservation.objects.select_for_update().filter(pk=reservation_id).first()
+
+
+def stock_lock_for_reserve(*, stock_ids: list[int], now: datetime) -> list[Stock]:
+    due = ReservationLine.objects.filter(stock_id=OuterRef("pk"), pending=True, expires_at__lte=now)
+    return list(
+        Stock.objects.filter(pk__in=stock_ids)
+        .annotate(has_expired_holds=Exists(due))
+        .order_by("pk")
+        .select_for_update(of=("self",))
+        .only("product_id", "warehouse_id", "on_hand", "reserved")
+    )
+
+
+def stock_lock_of_pending_lines(*, reservation_ids: list[UUID]) -> list[int]:
+    held = ReservationLine.objects.filter(reservation_id__in=reservation_ids, pending=True)
+    return list(
+        Stock.objects.filter(pk__in=held.values("stock_id"))
+        .order_by("pk")
+        .select_for_update()
+        .values_list("pk", flat=True)
+    )
+
+
+def reserve(
+    *,
+    reservation: Reservation,
+    allocation: list[tuple[Stock, int]],
+    product_ids: set[UUID],
+    now: datetime,
+) -> bool:
+    # Re-read under the stock locks: a product taken off sale meanwhile is refused.
+    if Product.objects.filter(on_sale_q(now), pk__in=product_ids).count() != len(product_ids):
+        return False
+    try:
+        with transaction.atomic():  # a savepoint: the duplicate is the caller's 409
+            reservation.save(force_insert=True)
+    except IntegrityError as exc:
+        raise DuplicateOrderId(details={"order_id": reservation.order_id}) from exc
+    lines, movements = [], []
+    for row, quantity in sorted(allocation, key=lambda taken: taken[0].pk):
+        reserved = row.reserved + quantity
+        Stock.objects.filter(pk=row.pk).update(reserved=reserved, updated_at=now)
+        lines.append(
+            ReservationLine(
+                reservation_id=reservation.pk,
+                stock_id=row.pk,
+                product_id=row.product_id,
+                warehouse_id=row.warehouse_id,
+                quantity=quantity,
+                pending=True,
+                expires_at=reservation.expires_at,
+            )
+        )
+        movements.append(
+            StockMovement(
+                type="reserve",
+                stock_id=row.pk,
+                product_id=row.product_id,
+                warehouse_id=row.warehouse_id,
+                on_hand_delta=0,
+                reserved_delta=quantity,
+                on_hand_after=row.on_hand,
+                reserved_after=reserved,
+                reservation_id=reservation.pk,
+                actor_id=reservation.user_id,
+                created_at=now,
+            )
+        )
+    ReservationLine.objects.bulk_create(lines)
+    StockMovement.objects.bulk_create(movements)
+    return True
+
+
+def release(
+    *,
+    reservation_ids: list[UUID],
+    status: str,
+    stamp: str,
+    movement_type: str,
+    now: datetime,
+    ship: bool,
+) -> list[tuple]:
+    lines = list(
+        ReservationLine.objects.filter(reservation_id__in=reservation_ids, pending=True)
+        .select_related("warehouse")
+        .order_by("pk")
+    )
+    ReservationLine.objects.filter(pk__in=[line.pk for line in lines]).update(pending=False)
+    rows = Stock.objects.in_bulk({line.stock_id for line in lines})
+    movements = []
+    for line in sorted(lines, key=lambda line: (line.stock_id, line.pk)):
+        row = rows[line.stock_id]
+        row.reserved -= line.quantity
+        if ship:
+            row.on_hand -= line.quantity
+        movements.append(
+            StockMovement(
+                type=movement_type,
+                stock_id=row.pk,
+                product_id=line.product_id,
+                warehouse_id=line.warehouse_id,
+                on_hand_delta=-line.quantity if ship else 0,
+                reserved_delta=-line.quantity,
+                on_hand_after=row.on_hand,
+                reserved_after=row.reserved,
+                reservation_id=line.reservation_id,
+                created_at=now,
+            )
+        )
+    for row in rows.values():
+        Stock.objects.filter(pk=row.pk).update(
+            reserved=row.reserved, on_hand=row.on_hand, updated_at=now
+        )
+    Reservation.objects.filter(pk__in=reservation_ids).update(
+        status=status, updated_at=now, **{stamp: now}
+    )
+    StockMovement.objects.bulk_create(movements)
+    return [
+        (
+            line.reservation_id,
+            line.stock_id,
+            line.product_id,
+            line.warehouse_id,
+            line.warehouse.code,
+            line.quantity,
+        )
+        for line in lines
+    ]
