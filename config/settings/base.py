@@ -112,12 +112,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
+    # Django's PostgreSQL backend, with the health check of apps/core/postgresql.
+    DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
         "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
     )
 EMBEDDED_DATABASE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+# A persistent connection idle longer than this is checked (SELECT 1) before the
+# next request uses it; one used more recently is trusted. 0: check every request.
+DATABASE_HEALTH_CHECK_IDLE_SECONDS = env.float("DATABASE_HEALTH_CHECK_IDLE_SECONDS", default=5.0)
 
 # --- Cache (Redis, else local memory) ----------------------------------------
 

@@ -21,6 +21,7 @@ DATABASES = {
         "BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/inventory_bench"
     ),
 }
+DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = 600
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5

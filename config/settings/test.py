@@ -11,6 +11,7 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 DATABASES = {
     "default": env.db("TEST_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/inventory"),
 }
+DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
 DATABASES["default"]["CONN_MAX_AGE"] = 0
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 3
 EMBEDDED_DATABASE = False
