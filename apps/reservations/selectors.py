@@ -34,6 +34,11 @@ def reservation_get(*, reservation_id: UUID, user) -> Reservation:
     return reservation
 
 
+# The same for plain SQL over `stock_stock s`, with the time as parameter %(now)s.
+EXPIRED_HOLD_QUANTITY_SQL = """COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
+  WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= %(now)s), 0)"""
+
+
 def expired_hold_quantity(*, now=None):
     """For annotating Stock rows: units still counted in `reserved` by pending holds
     past their expiry, which therefore hold nothing any more (API.md: expiry is
