@@ -46,13 +46,17 @@ class _PreparingCursor(psycopg.Cursor):
 
 
 def prepared_cursor():
-    """A Django cursor (use as a context manager) whose statements are prepared."""
+    """A Django cursor (use as a context manager) whose statements are prepared.
+
+    While queries are recorded (DEBUG, assertNumQueries, `bench --show-sql`) it
+    is Django's own cursor: the same statements, unprepared, so that the record
+    shows each with its values, ready to EXPLAIN."""
+    if connection.queries_logged:
+        return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     with connection.wrap_database_errors:
         if connection.connection.prepare_threshold is None:
             connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
         cursor = _PreparingCursor(connection.connection)
-    if connection.queries_logged:
-        return connection.make_debug_cursor(cursor)
     return connection.make_cursor(cursor)

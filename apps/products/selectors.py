@@ -105,11 +105,10 @@ def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) ->
     return require_on_sale(found, product_ids=product_ids, now=now or timezone.now())
 
 
-def require_on_sale(
-    found: Iterable[Product], *, product_ids: set[UUID], now: datetime
-) -> list[Product]:
-    """`found` (the products of `product_ids` not deleted, with status and sale
-    window) if they are all there and on sale; else 404 or 409, naming each."""
+def require_on_sale(found: Iterable, *, product_ids: set[UUID], now: datetime) -> list:
+    """`found` (the products of `product_ids` not deleted: anything with their
+    pk, status and sale window) if they are all there and on sale; else 404 or
+    409, naming each."""
     by_id = {product.pk: product for product in found}
     missing = sorted(str(pid) for pid in product_ids if pid not in by_id)
     if missing:

@@ -112,6 +112,7 @@ def release(
     now: datetime,
     ship: bool,
 ) -> list[tuple]:
+    stock_lock_of_pending_lines(reservation_ids=reservation_ids)
     lines = list(
         ReservationLine.objects.filter(reservation_id__in=reservation_ids, pending=True)
         .select_related("warehouse")

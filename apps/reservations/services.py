@@ -144,8 +144,9 @@ def _release(
     stock_rows: dict[int, Stock] | None = None,
     on_hand_leaves: bool = False,
 ) -> None:
-    """End pending reservations whose stock rows the caller holds locked: give back
-    (or, for a confirm, ship) their units, close their lines, write the movements.
+    """End pending reservations the caller holds locked: lock their stock rows,
+    give back (or, for a confirm, ship) their units, close their lines, write the
+    movements.
     `stock_rows`, when given, are kept in step with the database."""
     stamp = _STAMP[status]
     released = store().release(
@@ -294,7 +295,6 @@ def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
     now = timezone.now()
     if reservation.expires_at <= now:
         raise ReservationExpired(details={"expires_at": reservation.expires_at.isoformat()})
-    store().stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
     _release(
         [reservation],
         status=ReservationStatus.CONFIRMED,
@@ -318,7 +318,6 @@ def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
         )
     now = timezone.now()
     expired = reservation.expires_at <= now
-    store().stock_lock_of_pending_lines(reservation_ids=[reservation.pk])
     _release(
         [reservation],
         status=ReservationStatus.EXPIRED if expired else ReservationStatus.CANCELLED,
@@ -364,7 +363,6 @@ def reservation_expire_due(*, batch_size: int = 1000, max_batches: int | None = 
             due = reservations_lock_due(now=now, limit=batch_size)
             if not due:
                 break
-            store().stock_lock_of_pending_lines(reservation_ids=[r.pk for r in due])
             _release(
                 due,
                 status=ReservationStatus.EXPIRED,

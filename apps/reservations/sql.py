@@ -8,18 +8,18 @@ because planning these CTEs anew each time cost PostgreSQL more than running
 them too.
 
 Lock order (DESIGN.md): a reservation row, then stock rows by primary key, each
-group in one statement.
+group in one statement (for a release, the first part of the release's statement).
 """
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from django.db import IntegrityError
 
 from apps.core.db import prepared_cursor
-from apps.products.models import Product
 from apps.products.selectors import require_on_sale
-from apps.stock.models import Stock
 from apps.stock.selectors import StockCandidate
 
 from .errors import DuplicateOrderId
@@ -37,15 +37,21 @@ SELECT p.id, p.status, p.sale_starts_at, p.sale_ends_at, s.id, s.warehouse_id, w
 """
 
 
+class _SaleState(NamedTuple):
+    """What require_on_sale reads of a product."""
+
+    pk: UUID
+    status: str
+    sale_starts_at: datetime | None
+    sale_ends_at: datetime | None
+
+
 def resolve(*, product_ids: set[UUID], now: datetime) -> list[StockCandidate]:
     """One round trip for products_for_sale + stock_candidates (404 / 409 alike)."""
     with prepared_cursor() as cursor:
         cursor.execute(_RESOLVE, [list(product_ids)])
         rows = cursor.fetchall()
-    products = {
-        row[0]: Product(id=row[0], status=row[1], sale_starts_at=row[2], sale_ends_at=row[3])
-        for row in rows
-    }
+    products = {row[0]: _SaleState(*row[:4]) for row in rows}
     require_on_sale(products.values(), product_ids=product_ids, now=now)
     return [
         StockCandidate(stock_id, product_id, warehouse_id, priority, code)
@@ -76,40 +82,27 @@ SELECT s.id, s.product_id, s.warehouse_id, s.on_hand, s.reserved,
 """
 
 
-def stock_lock_for_reserve(*, stock_ids: list[int], now: datetime) -> list[Stock]:
+@dataclass(slots=True)
+class LockedStock:
+    """A locked stock row as a reserve reads it: what Stock would hold, without
+    a model instance's cost (this is built for every candidate row)."""
+
+    pk: int
+    product_id: UUID
+    warehouse_id: int
+    on_hand: int
+    reserved: int
+    has_expired_holds: bool
+    updated_at: datetime | None = None
+
+
+def stock_lock_for_reserve(*, stock_ids: list[int], now: datetime) -> list[LockedStock]:
     """The stock rows a reservation draws from, locked in one statement by primary
     key, each marked `has_expired_holds` when a pending hold on it is past due
     (read in the same round trip; released by the caller before deciding)."""
     with prepared_cursor() as cursor:
         cursor.execute(_LOCK_FOR_RESERVE, [now, stock_ids])
-        rows = cursor.fetchall()
-    locked = []
-    for stock_id, product_id, warehouse_id, on_hand, reserved, has_expired_holds in rows:
-        stock = Stock(
-            id=stock_id,
-            product_id=product_id,
-            warehouse_id=warehouse_id,
-            on_hand=on_hand,
-            reserved=reserved,
-        )
-        stock.has_expired_holds = has_expired_holds
-        locked.append(stock)
-    return locked
-
-
-_LOCK_OF_PENDING_LINES = """
-SELECT id FROM stock_stock
- WHERE id IN (SELECT stock_id FROM reservations_line WHERE reservation_id = ANY(%s) AND pending)
- ORDER BY id FOR UPDATE
-"""
-
-
-def stock_lock_of_pending_lines(*, reservation_ids: list[UUID]) -> list[int]:
-    """Lock, by primary key in one statement, the stock rows that these
-    reservations' pending lines hold (the caller holds the reservations)."""
-    with prepared_cursor() as cursor:
-        cursor.execute(_LOCK_OF_PENDING_LINES, [reservation_ids])
-        return [stock_id for (stock_id,) in cursor.fetchall()]
+        return [LockedStock(*row) for row in cursor.fetchall()]
 
 
 # The writes of a reserve, in one statement, on stock rows the caller holds
@@ -160,7 +153,7 @@ DUPLICATE_ORDER_CONSTRAINT = "reservation_order_per_user"
 def reserve(
     *,
     reservation: Reservation,
-    allocation: list[tuple[Stock, int]],
+    allocation: list[tuple[LockedStock, int]],
     product_ids: set[UUID],
     now: datetime,
 ) -> bool:
@@ -191,13 +184,20 @@ def reserve(
     return written == len(allocation)
 
 
-# Ending pending holds, set-based, in one statement: close their lines, give the
-# units back (or ship them), stamp the reservations and write one movement per
-# line whose after-values are the row's running values (the row's final value
-# plus what later lines of the batch give back). The caller holds the
-# reservations and their stock rows locked.
+# Ending pending holds, set-based, in one statement: lock their stock rows (by
+# primary key: `locked` yields rows in id order and locks each as it yields it,
+# and a row is updated only once it came out of `locked`), close their lines,
+# give the units back (or ship them), stamp the reservations and write one
+# movement per line whose after-values are the row's running values (the row's
+# final value plus what later lines of the batch give back). The caller holds
+# the reservations locked.
 _RELEASE = """
-WITH released AS (
+WITH locked AS MATERIALIZED (
+    SELECT id FROM stock_stock
+     WHERE id IN (SELECT stock_id FROM reservations_line
+                   WHERE reservation_id = ANY(%(ids)s) AND pending)
+     ORDER BY id FOR UPDATE
+), released AS (
     UPDATE reservations_line SET pending = false
      WHERE reservation_id = ANY(%(ids)s) AND pending
     RETURNING id, reservation_id, stock_id, product_id, warehouse_id, quantity
@@ -208,7 +208,7 @@ WITH released AS (
        SET reserved = s.reserved - r.quantity,
            on_hand = s.on_hand - CASE WHEN %(ship)s THEN r.quantity ELSE 0 END,
            updated_at = %(now)s
-      FROM per_row r
+      FROM per_row r JOIN locked k ON k.id = r.stock_id
      WHERE s.id = r.stock_id
     RETURNING s.id, s.on_hand, s.reserved
 ), ended AS (
@@ -245,9 +245,9 @@ def release(
     now: datetime,
     ship: bool,
 ) -> list[tuple]:
-    """End these pending reservations (locked by the caller, with their stock
-    rows): (reservation_id, stock_id, product_id, warehouse_id, warehouse code,
-    quantity) per line released, in line order."""
+    """End these pending reservations (locked by the caller): (reservation_id,
+    stock_id, product_id, warehouse_id, warehouse code, quantity) per line
+    released, in line order."""
     with prepared_cursor() as cursor:
         cursor.execute(
             _RELEASE.format(stamp=stamp),

@@ -102,6 +102,41 @@ def test_opposite_line_orders_never_deadlock():
     assert Stock.objects.get(product=a).reserved == Stock.objects.get(product=b).reserved == 40
 
 
+def test_releases_and_reserves_over_the_same_rows_never_deadlock():
+    """A cancel or confirm locks its stock rows in the release statement itself;
+    they must still come in primary-key order, as a reserve takes them."""
+    # given three products in two warehouses (six rows), and holds on all of them
+    warehouses = [WarehouseFactory(priority=1), WarehouseFactory(priority=2)]
+    products = ProductFactory.create_batch(3)
+    for product in products:
+        for warehouse in warehouses:
+            stock_of(product, warehouse, 500)
+    users = UserFactory.create_batch(24)
+    every_row = [LineRequest(p.pk, 700) for p in products]  # spans both rows of each
+    holds = [reservation_create(user_id=users[0].pk, order_id="h-0", lines=every_row[::-1])]
+
+    # when some threads cancel or confirm multi-row holds while others reserve
+    # the same rows in the opposite line order, then cancel or confirm them
+    def work(i):
+        if i == 0:
+            return reservation_cancel(reservation_id=holds[0].pk, user=users[0])
+        lines = [LineRequest(p.pk, 5) for p in (products if i % 2 else products[::-1])]
+        held = reservation_create(user_id=users[i].pk, order_id=f"r-{i}", lines=lines)
+        if i % 3 == 0:
+            return reservation_confirm(reservation_id=held.pk, user=users[i])
+        return reservation_cancel(reservation_id=held.pk, user=users[i])
+
+    results = run_concurrently(work, threads=24, timeout=60)
+
+    # then every call succeeded, and the counters are exact
+    assert all(isinstance(r, Reservation) for r in results), results
+    confirmed_units = sum(5 for i in range(1, 24) if i % 3 == 0)  # per product
+    for product in products:
+        rows = Stock.objects.filter(product=product)
+        assert sum(r.reserved for r in rows) == 0
+        assert sum(r.on_hand for r in rows) == 1000 - confirmed_units
+
+
 def test_confirm_racing_the_sweeper_has_exactly_one_winner():
     # given 12 holds that are due now
     product = ProductFactory()
@@ -208,7 +243,7 @@ def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
     stock_of(product, WarehouseFactory(), 5)
     held = reserve(product, 2)
     outcome = {}
-    real_lock_lines = services.store().stock_lock_of_pending_lines
+    real_release = services._release
 
     def cancel():
         try:
@@ -218,15 +253,14 @@ def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
         finally:
             connection.close()
 
-    def lock_lines_then_inject(**kwargs):
-        rows = real_lock_lines(**kwargs)
+    def inject_then_release(*args, **kwargs):
         if "thread" not in outcome:
             outcome["thread"] = threading.Thread(target=cancel)
             outcome["thread"].start()
             wait_until_blocked_on_lock(count=1)
-        return rows
+        return real_release(*args, **kwargs)
 
-    monkeypatch.setattr(services.store(), "stock_lock_of_pending_lines", lock_lines_then_inject)
+    monkeypatch.setattr(services, "_release", inject_then_release)
     confirmed = reservation_confirm(reservation_id=held.pk, user=held.user)
     outcome["thread"].join(10)
     assert confirmed.status == "confirmed"
