@@ -21,6 +21,26 @@ class ProductAvailabilityOutputSerializer(serializers.Serializer):
     available = serializers.IntegerField()
     warehouses = WarehouseAvailabilityOutputSerializer(many=True)
 
+    def to_representation(self, availability) -> dict:
+        """What the declared fields render (they document the schema), without a
+        field object per value: bulk availability renders hundreds of these per
+        response. A test keeps the two identical."""
+        return {
+            "product_id": str(availability.product_id),
+            "on_hand": availability.on_hand,
+            "reserved": availability.reserved,
+            "available": availability.available,
+            "warehouses": [
+                {
+                    "code": w.code,
+                    "on_hand": w.on_hand,
+                    "reserved": w.reserved,
+                    "available": w.available,
+                }
+                for w in availability.warehouses
+            ],
+        }
+
 
 class BulkAvailabilityInputSerializer(serializers.Serializer):
     product_ids = serializers.ListField(child=UUIDStringField(), min_length=1, max_length=500)

@@ -93,27 +93,22 @@ SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
  ORDER BY price DESC, id DESC
  LIMIT 21
 """
+# The endpoint's one statement (apps/stock/selectors.py, _availability_sql),
+# for {{product_ids}}: an ARRAY['uuid', ...] (cast with ::uuid[]).
+_AVAILABILITY_SQL = """
+SELECT p.id, w.code, s.on_hand,
+       s.reserved - COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
+                               WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)
+  FROM products_product p
+  LEFT JOIN (stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active)
+         ON s.product_id = p.id
+ WHERE p.id = ANY({ids}::uuid[]) AND p.deleted_at IS NULL
+ ORDER BY w.priority, w.id;
+"""
 # {{product_id}}.
-AVAILABILITY_ONE_SQL: str | None = """
-SELECT id FROM products_product WHERE id = {{product_id}}::uuid AND deleted_at IS NULL;
-SELECT s.product_id, w.code, s.on_hand, s.reserved,
-       COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
-                  WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)
-  FROM stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id
- WHERE s.product_id = {{product_id}}::uuid AND w.is_active
- ORDER BY w.priority, s.warehouse_id;
-"""
-# {{product_ids}}: ARRAY['uuid', ...] of 100 (cast with ::uuid[]).
-AVAILABILITY_BULK_SQL: str | None = """
-SELECT id FROM products_product
- WHERE id = ANY({{product_ids}}::uuid[]) AND deleted_at IS NULL;
-SELECT s.product_id, w.code, s.on_hand, s.reserved,
-       COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
-                  WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)
-  FROM stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id
- WHERE s.product_id = ANY({{product_ids}}::uuid[]) AND w.is_active
- ORDER BY w.priority, s.warehouse_id;
-"""
+AVAILABILITY_ONE_SQL: str | None = _AVAILABILITY_SQL.format(ids="ARRAY[{{product_id}}]")
+# {{product_ids}}: ARRAY['uuid', ...] of 100.
+AVAILABILITY_BULK_SQL: str | None = _AVAILABILITY_SQL.format(ids="{{product_ids}}")
 # {{product_id}}, {{warehouse}} (code), {{quantity}}. BEGIN; ... COMMIT; as the
 # endpoint's transaction, and INBOUND_EXPLAIN_SQL its main statement.
 INBOUND_UPSERT = """

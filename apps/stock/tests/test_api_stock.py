@@ -503,3 +503,25 @@ def test_the_ledger_refuses_update_and_delete_in_the_database(product, warehouse
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         StockMovement.objects.filter(pk=movement.pk).delete()
     assert StockMovement.objects.get().on_hand_delta == 1
+
+
+def test_availability_renders_exactly_what_its_declared_fields_render(product):
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from apps.stock.selectors import availability_get
+    from apps.stock.serializers import ProductAvailabilityOutputSerializer
+
+    # given a product in two warehouses, one with a hold
+    hold(stock_of(product, WarehouseFactory(priority=1), 8), 3)
+    stock_of(product, WarehouseFactory(priority=2), 5)
+    availability = availability_get(product_id=product.pk)
+    # when rendered by the lean method and by DRF's fields
+    serializer = ProductAvailabilityOutputSerializer(availability)
+    declared = super(ProductAvailabilityOutputSerializer, serializer).to_representation(
+        availability
+    )
+    # then the response carries the same
+    assert serializer.data == json.loads(JSONRenderer().render(declared))
+    assert [w["available"] for w in serializer.data["warehouses"]] == [5, 5]
