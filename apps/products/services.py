@@ -72,7 +72,7 @@ def product_delete(*, product: Product) -> None:
     reservations keep pointing at it, and a write racing the delete (a first
     inbound, say) can never be left referring to a row that is gone."""
     # stock depends on products; the reverse call is deferred to avoid an import cycle.
-    from apps.stock.selectors import stock_reserved_of_product
+    from apps.stock.services import stock_reserved_of_product
 
     reserved = stock_reserved_of_product(product_id=product.pk)
     if reserved > 0:

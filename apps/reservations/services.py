@@ -38,6 +38,7 @@ __all__ = [
     "InsufficientStock",
     "LineRequest",
     "ReservationExpired",
+    "holds_release_expired",
     "reservation_cancel",
     "reservation_confirm",
     "reservation_create",
@@ -183,10 +184,12 @@ def _release(
         setattr(reservation, stamp, now)
 
 
-def _release_expired_on(rows: dict[int, Stock], now: datetime) -> None:
-    """Inline expiry: pending holds past expires_at on these locked rows stop
-    holding stock before anything is decided. A hold whose other rows are busy
-    is left to the sweeper (never waited on: no deadlock)."""
+def holds_release_expired(rows: dict[int, Stock], now: datetime) -> None:
+    """Inline expiry, for any writer holding these stock rows locked (a reserve, a
+    cycle count, a product delete): pending holds past expires_at on them stop
+    holding stock before anything is decided, with their `expire` movements;
+    `rows` are kept in step. A hold whose other rows are busy is left to the
+    sweeper (never waited on: no deadlock)."""
     expired_ids = set(
         ReservationLine.objects.filter(
             stock_id__in=list(rows), pending=True, expires_at__lte=now
@@ -238,7 +241,7 @@ def reservation_create(
             )
         }
         if any(row.has_expired_holds for row in rows.values()):
-            _release_expired_on(rows, now)
+            holds_release_expired(rows, now)
         allocation = _allocate(demand, [rows[c.stock_id] for c in candidates], priority)
         reservation = Reservation(
             user_id=user_id,

@@ -10,7 +10,6 @@ from apps.core.db import prepared_cursor
 from apps.core.exceptions import NotFound
 from apps.products.selectors import product_queryset
 
-from .locks import stock_lock_for_product
 from .models import Stock
 
 
@@ -145,12 +144,6 @@ def stock_get(*, stock_id: int) -> Stock:
     if stock is None:
         raise NotFound("Stock row not found.")
     return stock
-
-
-def stock_reserved_of_product(*, product_id: UUID) -> int:
-    """Units of the product held by reservations, with its stock rows locked until
-    the caller's transaction ends (so no reservation can take units meanwhile)."""
-    return sum(row.reserved for row in stock_lock_for_product(product_id=product_id))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from apps.products.selectors import product_get, warehouse_get_by_code
 from apps.transactions.models import MovementType, StockMovement
 from apps.transactions.services import movement_record
 
-from .locks import stock_lock_one
+from .locks import stock_lock_for_product, stock_lock_one
 from .models import Stock
 
 
@@ -127,6 +127,12 @@ def stock_adjust(
         cursor.execute(_ENSURE_ROW, [_product_param(product.pk), warehouse.pk, now, now])
     stock = stock_lock_one(product_id=product.pk, warehouse_id=warehouse.pk)
     if on_hand < stock.reserved:
+        # Holds past their expiry hold nothing (API.md), swept or not: end them
+        # before refusing. reservations builds on stock: a deferred import.
+        from apps.reservations.services import holds_release_expired
+
+        holds_release_expired({stock.pk: stock}, now)
+    if on_hand < stock.reserved:
         raise BelowReserved(
             details={"on_hand": on_hand, "reserved": stock.reserved, "stock_id": stock.pk}
         )
@@ -143,6 +149,19 @@ def stock_adjust(
         reference=reference,
     )
     return StockChange(stock=stock, movement=movement)
+
+
+def stock_reserved_of_product(*, product_id: UUID) -> int:
+    """Units of the product held by live reservations, with its stock rows locked
+    until the caller's transaction ends (so no reservation can take units
+    meanwhile). Holds past their expiry are ended first: they hold nothing."""
+    rows = {row.pk: row for row in stock_lock_for_product(product_id=product_id)}
+    if any(row.reserved for row in rows.values()):
+        # reservations builds on stock: a deferred import.
+        from apps.reservations.services import holds_release_expired
+
+        holds_release_expired(rows, timezone.now())
+    return sum(row.reserved for row in rows.values())
 
 
 @transaction.atomic

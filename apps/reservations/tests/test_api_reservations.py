@@ -432,3 +432,52 @@ def test_the_lean_rendering_equals_what_the_declared_fields_render(shop, outcome
     assert serializer.data == rendered
     assert len(rendered["lines"]) == 2
     assert rendered["status"] == outcome
+
+
+# --- other writers meet expired holds -----------------------------------------
+
+
+def test_a_count_below_expired_holds_ends_them_instead_of_refusing(shop, warehouse_client):
+    # given 4 of SEL-1's 5 units held by a hold that is past due, not yet swept
+    product, first, _ = shop
+    held = reserve(product, 4, warehouse=first)
+    make_due(held)
+    # when a cycle count finds 2 on the shelf
+    response = warehouse_client.post(
+        "/api/v1/stock/adjust/",
+        {"product_id": str(product.pk), "warehouse": "SEL-1", "on_hand": 2, "reason": "count"},
+        format="json",
+    )
+    # then the count is taken: the expired hold held nothing any more
+    assert response.status_code == 201, response.json()
+    assert response.json()["stock"]["reserved"] == 0
+    assert Reservation.objects.get(pk=held.pk).status == "expired"
+    assert StockMovement.objects.filter(reservation_id=held.pk, type="expire").count() == 1
+    stock = Stock.objects.get(product=product, warehouse=first)
+    assert (stock.on_hand, stock.reserved) == (2, 0)
+
+
+def test_a_count_below_live_holds_is_still_refused(shop, warehouse_client):
+    product, first, _ = shop
+    reserve(product, 4, warehouse=first)
+    response = warehouse_client.post(
+        "/api/v1/stock/adjust/",
+        {"product_id": str(product.pk), "warehouse": "SEL-1", "on_hand": 2, "reason": "count"},
+        format="json",
+    )
+    assert_envelope(response, 409, "below_reserved")
+
+
+def test_a_product_whose_holds_all_expired_can_be_deleted(shop, staff_client):
+    product, _, _ = shop
+    held = reserve(product, 7)  # over both rows
+    make_due(held)
+    assert staff_client.delete(f"/api/v1/products/{product.pk}/").status_code == 204
+    assert Reservation.objects.get(pk=held.pk).status == "expired"
+    assert sum(s.reserved for s in Stock.objects.filter(product=product)) == 0
+
+
+def test_a_product_with_a_live_hold_cannot_be_deleted(shop, staff_client):
+    product, _, _ = shop
+    reserve(product, 1)
+    assert_envelope(staff_client.delete(f"/api/v1/products/{product.pk}/"), 409, "product_in_use")
