@@ -5,14 +5,14 @@ third of a list page's cost.)"""
 
 from rest_framework import serializers
 
-from apps.core.serializers import FlatSerializer
+from apps.core.serializers import ShallowFieldsSerializer
 
 from .models import ProductStatus
 
 MAX_PRICE = 10**10
 
 
-class ProductListFilterSerializer(FlatSerializer):
+class ProductListFilterSerializer(ShallowFieldsSerializer):
     q = serializers.CharField(
         max_length=200, required=False, help_text="Full-text search over name and description."
     )

@@ -2,17 +2,18 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField, iso_datetime
+from apps.core.serializers import ShallowFieldsSerializer
 
 from .models import Reservation, ReservationLine, ReservationStatus
 
 
-class ReservationLineInputSerializer(serializers.Serializer):
+class ReservationLineInputSerializer(ShallowFieldsSerializer):
     product_id = UUIDStringField()
     quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_STOCK_QUANTITY)
     warehouse = serializers.CharField(max_length=32, required=False, allow_null=True)
 
 
-class ReservationCreateInputSerializer(serializers.Serializer):
+class ReservationCreateInputSerializer(ShallowFieldsSerializer):
     order_id = serializers.CharField(max_length=100)
     lines = ReservationLineInputSerializer(many=True, allow_empty=False, max_length=100)
     ttl_seconds = serializers.IntegerField(
