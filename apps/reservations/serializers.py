@@ -8,12 +8,17 @@ from .models import Reservation, ReservationLine, ReservationStatus
 
 
 class ReservationLineInputSerializer(ShallowFieldsSerializer):
+    """One line: a product, how many units, and optionally the warehouse to take
+    them from (otherwise by warehouse priority, split if need be)."""
+
     product_id = UUIDStringField()
     quantity = serializers.IntegerField(min_value=1, max_value=settings.MAX_STOCK_QUANTITY)
     warehouse = serializers.CharField(max_length=32, required=False, allow_null=True)
 
 
 class ReservationCreateInputSerializer(ShallowFieldsSerializer):
+    """A hold on every line's units, or on none."""
+
     order_id = serializers.CharField(max_length=100)
     lines = ReservationLineInputSerializer(many=True, allow_empty=False, max_length=100)
     ttl_seconds = serializers.IntegerField(
