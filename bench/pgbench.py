@@ -45,7 +45,16 @@ class Database:
         return ["-h", self.host, "-p", str(self.port), "-U", self.user, self.name]
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "PGPASSWORD": self.password} if self.password else dict(os.environ)
+        """pgbench's environment: the password, and the session settings the
+        service's own connections get (apps/core/db.py), so the ceiling runs the
+        same SQL the same way."""
+        from apps.core.db import SESSION_SETTINGS
+
+        options = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS)
+        env = {**os.environ, "PGOPTIONS": options}
+        if self.password:
+            env["PGPASSWORD"] = self.password
+        return env
 
 
 def run_pgbench(

@@ -11,9 +11,9 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
-        from .db import plan_prepared_statements_once
+        from .db import configure_session
 
-        connection_created.connect(plan_prepared_statements_once)
+        connection_created.connect(configure_session)
 
 
 class PlatformAdminConfig(admin_apps.AdminConfig):

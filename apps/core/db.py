@@ -8,12 +8,16 @@ For a reservation's large CTEs that costs more server time than running them.
 use, once per connection; everything else about Django's cursor stays: the
 health check, error wrapping and query capture (assertNumQueries).
 
-Each is planned once per connection, too: `plan_cache_mode = force_generic_plan`
-is set on every new PostgreSQL connection. It applies to prepared statements
-only (Django's own queries are not), and these are all primary-key and index
-lookups whose best plan does not depend on the values; left to choose,
-PostgreSQL kept planning them anew on every execution, which was half of its
-work per reservation.
+Each is planned once per connection, too: every new PostgreSQL connection gets
+SESSION_SETTINGS. `plan_cache_mode = force_generic_plan` applies to prepared
+statements only (Django's own queries are not), and these are all primary-key
+and index lookups whose best plan does not depend on the values; left to
+choose, PostgreSQL kept planning them anew on every execution, which was half
+of its work per reservation. `jit = off`: this is OLTP, and compiling a query
+costs 10-20 ms, far more than running any of ours; PostgreSQL compiles whenever
+a plan's estimate passes jit_above_cost, as a generic plan's did once stale
+statistics made it expect thousands of lines per reservation (24 ms of server
+CPU per reserve and cancel, in a bench run, instead of 1).
 
 Only for statements whose text is fixed (the parameters vary, not the SQL).
 Behind PgBouncer in transaction mode, this needs PgBouncer >= 1.21 with
@@ -23,12 +27,15 @@ Behind PgBouncer in transaction mode, this needs PgBouncer >= 1.21 with
 import psycopg
 from django.db import connection
 
+SESSION_SETTINGS = (("plan_cache_mode", "force_generic_plan"), ("jit", "off"))
 
-def plan_prepared_statements_once(sender, connection, **kwargs) -> None:
+
+def configure_session(sender, connection, **kwargs) -> None:
     """connection_created receiver (registered in CoreConfig.ready)."""
     if connection.vendor == "postgresql":
+        calls = ", ".join("set_config(%s, %s, false)" for _ in SESSION_SETTINGS)
         with connection.cursor() as cursor:
-            cursor.execute("SET plan_cache_mode = force_generic_plan")
+            cursor.execute(f"SELECT {calls}", [v for pair in SESSION_SETTINGS for v in pair])
 
 
 # psycopg prepares nothing on a connection whose threshold is None (Django's

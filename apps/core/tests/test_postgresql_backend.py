@@ -63,3 +63,10 @@ def test_a_connection_used_moments_ago_is_trusted_and_checked_after_it_fails(set
     # then the failure marks it, and the request after is checked and reconnected
     _next_request()
     assert _backend_pid() != old
+
+
+def test_every_new_connection_gets_the_session_settings():
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('plan_cache_mode'), current_setting('jit')")
+        assert cursor.fetchone() == ("force_generic_plan", "off")
