@@ -57,7 +57,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-seed
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-seed bench-inprocess
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -75,6 +75,9 @@ bench-reservations: install
 
 bench-sweeper: install
 	$(PY) -m bench.sweeper
+
+bench-inprocess: install
+	$(PY) -m bench.inprocess
 
 bench-points: install
 	$(PY) -m bench points

@@ -1,0 +1,151 @@
+"""`python -m bench.inprocess`: CPU per request without HTTP, load or contention.
+
+Drives Django's WSGI handler directly (the whole middleware and DRF path, no
+gunicorn, no socket), one request at a time, on the bench database under
+config.settings.bench. For each probe it prints the Python process's CPU and
+the PostgreSQL backend's CPU (read from /proc, so PostgreSQL must run on this
+machine) per request, averaged over `--requests`.
+
+The load benchmarks' figures move with the machine; these move with the code
+(and with the machine's speed, which the no-op line shows).
+
+    python -m bench.inprocess --requests 3000
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+
+from .runner import setup_django
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _backend_cpu_s(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / HZ  # utime + stime
+
+
+class _Client:
+    def __init__(self, token: str) -> None:
+        from django.core.handlers.wsgi import WSGIHandler
+
+        self.app, self.token = WSGIHandler(), token
+
+    def __call__(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+        data = json.dumps(body).encode() if body is not None else b""
+        environ = {
+            "REQUEST_METHOD": method,
+            "PATH_INFO": path,
+            "QUERY_STRING": "",
+            "SERVER_NAME": "127.0.0.1",
+            "SERVER_PORT": "8000",
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "HTTP_HOST": "127.0.0.1",
+            "REMOTE_ADDR": "127.0.0.1",
+            "CONTENT_TYPE": "application/json",
+            "CONTENT_LENGTH": str(len(data)),
+            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
+            "wsgi.input": io.BytesIO(data),
+            "wsgi.errors": sys.stderr,
+            "wsgi.url_scheme": "http",
+        }
+        status: list[str] = []
+        response = self.app(environ, lambda s, headers, exc_info=None: status.append(s))
+        try:
+            content = b"".join(response)
+        finally:
+            response.close()  # request_finished, as a server sends it
+        return int(status[0].split()[0]), content
+
+
+def _probes(client: _Client, products: list[str]) -> dict[str, tuple[int, Callable[[int], None]]]:
+    """name -> (requests per call, call(i))."""
+
+    def expect(answer: tuple[int, bytes], status: int) -> bytes:
+        if answer[0] != status:
+            raise RuntimeError(f"expected {status}, got {answer[0]}: {answer[1][:300]!r}")
+        return answer[1]
+
+    def reserve_cancel(i: int) -> None:
+        body = {
+            "order_id": f"inprocess-{uuid.uuid4().hex}",
+            "lines": [{"product_id": products[i % len(products)], "quantity": 1}],
+        }
+        created = json.loads(expect(client("POST", "/api/v1/reservations/", body), 201))
+        expect(client("POST", f"/api/v1/reservations/{created['id']}/cancel/"), 200)
+
+    return {
+        "noop": (1, lambda i: expect(client("GET", "/bench/noop/"), 200)),
+        "products list, first page": (1, lambda i: expect(client("GET", "/api/v1/products/"), 200)),
+        "availability, one product": (
+            1,
+            lambda i: expect(
+                client("GET", f"/api/v1/products/{products[i % len(products)]}/availability/"),
+                200,
+            ),
+        ),
+        "reserve + cancel (2 requests)": (2, reserve_cancel),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
+    parser.add_argument("--requests", type=int, default=2000, help="calls per probe")
+    options = parser.parse_args(argv)
+    setup_django()
+    from django.db import connection
+
+    from apps.accounts.tokens import PlatformAccessToken
+
+    from .context import Context
+
+    user_id = Context("http://127.0.0.1").bench_user_id("customer")
+    from django.contrib.auth import get_user_model
+
+    token = str(PlatformAccessToken.for_user(get_user_model().objects.get(pk=user_id)))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT p.id FROM products_product p JOIN stock_stock s ON s.product_id = p.id
+             WHERE p.status = 'active' AND p.deleted_at IS NULL
+               AND p.sale_starts_at IS NULL AND p.sale_ends_at IS NULL
+               AND s.on_hand - s.reserved > 50
+             LIMIT 2000
+            """
+        )
+        products = [str(row[0]) for row in cursor.fetchall()]
+    if not products:
+        print("no product with free stock: run `make bench-seed` first", file=sys.stderr)
+        return 1
+    client = _Client(token)
+    print("per request, in ms:")
+    print(f"{'probe':<32} {'python cpu':>11} {'postgres cpu':>13} {'wall':>8}")
+    for name, (per_call, call) in _probes(client, products).items():
+        for i in range(50):  # warm: connection, prepared statements, caches
+            call(i)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_backend_pid()")
+            backend = cursor.fetchone()[0]
+        calls = max(1, options.requests // per_call)
+        pg0, cpu0, wall0 = _backend_cpu_s(backend), time.process_time(), time.perf_counter()
+        for i in range(calls):
+            call(i)
+        n = calls * per_call
+        python_ms = 1000 * (time.process_time() - cpu0) / n
+        postgres_ms = 1000 * (_backend_cpu_s(backend) - pg0) / n
+        wall_ms = 1000 * (time.perf_counter() - wall0) / n
+        print(f"{name:<32} {python_ms:>11.3f} {postgres_ms:>13.3f} {wall_ms:>8.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
