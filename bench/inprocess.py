@@ -17,21 +17,13 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import os
 import sys
 import time
 import uuid
 from collections.abc import Callable
 
+from .machine import process_cpu_seconds
 from .runner import setup_django
-
-HZ = os.sysconf("SC_CLK_TCK")
-
-
-def _backend_cpu_s(pid: int) -> float:
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / HZ  # utime + stime
 
 
 class _Client:
@@ -136,12 +128,12 @@ def main(argv: list[str] | None = None) -> int:
             cursor.execute("SELECT pg_backend_pid()")
             backend = cursor.fetchone()[0]
         calls = max(1, options.requests // per_call)
-        pg0, cpu0, wall0 = _backend_cpu_s(backend), time.process_time(), time.perf_counter()
+        pg0, cpu0, wall0 = process_cpu_seconds(backend), time.process_time(), time.perf_counter()
         for i in range(calls):
             call(i)
         n = calls * per_call
         python_ms = 1000 * (time.process_time() - cpu0) / n
-        postgres_ms = 1000 * (_backend_cpu_s(backend) - pg0) / n
+        postgres_ms = 1000 * (process_cpu_seconds(backend) - pg0) / n
         wall_ms = 1000 * (time.perf_counter() - wall0) / n
         print(f"{name:<32} {python_ms:>11.3f} {postgres_ms:>13.3f} {wall_ms:>8.3f}")
     return 0

@@ -52,17 +52,28 @@ def cpu_busy_percent(seconds: float = 2.0) -> float | None:
     return round(100 * (1 - (idle_after - idle_before) / total), 1) if total else None
 
 
+def _stat(path: Path) -> tuple[str, list[str]]:
+    """A /proc/<pid>/stat: the command name, and the fields after it (state first)."""
+    head, tail = path.read_text().rsplit(")", 1)
+    return head.split("(", 1)[1], tail.split()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) used so far by one process."""
+    _, fields = _stat(Path(f"/proc/{pid}/stat"))
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _ticks(pgid: int, names: frozenset[str]) -> int:
     """CPU ticks used so far by the processes of group `pgid` or named in `names`,
     with their reaped children (a backend that exits lands in its postmaster's)."""
     ticks = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            head, tail = stat.read_text().rsplit(")", 1)
+            name, fields = _stat(stat)
         except (OSError, ValueError):
             continue  # exited meanwhile
-        fields = tail.split()
-        if int(fields[2]) == pgid or head.split("(", 1)[1] in names:
+        if int(fields[2]) == pgid or name in names:
             ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
     return ticks
 

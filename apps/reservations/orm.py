@@ -11,7 +11,6 @@ from datetime import datetime
 from uuid import UUID
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 
 from apps.products.models import Product
 from apps.products.selectors import on_sale_q, products_for_sale
@@ -20,37 +19,26 @@ from apps.stock.selectors import StockCandidate, stock_candidates
 from apps.transactions.models import StockMovement
 
 from .errors import DuplicateOrderId
+from .locks import (  # the store's lock functions: the names sql.py also has
+    reservation_lock,
+    stock_lock_for_reserve,
+    stock_lock_of_pending_lines,
+)
 from .models import Reservation, ReservationLine
+
+__all__ = [
+    "release",
+    "reservation_lock",
+    "reserve",
+    "resolve",
+    "stock_lock_for_reserve",
+    "stock_lock_of_pending_lines",
+]
 
 
 def resolve(*, product_ids: set[UUID], now: datetime) -> list[StockCandidate]:
     products_for_sale(product_ids=product_ids, now=now)
     return stock_candidates(product_ids=product_ids)
-
-
-def reservation_lock(*, reservation_id: UUID) -> Reservation | None:
-    return Reservation.objects.select_for_update().filter(pk=reservation_id).first()
-
-
-def stock_lock_for_reserve(*, stock_ids: list[int], now: datetime) -> list[Stock]:
-    due = ReservationLine.objects.filter(stock_id=OuterRef("pk"), pending=True, expires_at__lte=now)
-    return list(
-        Stock.objects.filter(pk__in=stock_ids)
-        .annotate(has_expired_holds=Exists(due))
-        .order_by("pk")
-        .select_for_update(of=("self",))
-        .only("product_id", "warehouse_id", "on_hand", "reserved")
-    )
-
-
-def stock_lock_of_pending_lines(*, reservation_ids: list[UUID]) -> list[int]:
-    held = ReservationLine.objects.filter(reservation_id__in=reservation_ids, pending=True)
-    return list(
-        Stock.objects.filter(pk__in=held.values("stock_id"))
-        .order_by("pk")
-        .select_for_update()
-        .values_list("pk", flat=True)
-    )
 
 
 def reserve(

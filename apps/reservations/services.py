@@ -228,6 +228,7 @@ def reservation_create(
     candidates = db.resolve(product_ids=product_ids, now=timezone.now())
     warehouses_by_code(codes={code for _, code in demand if code})
     priority = {row.warehouse_id: (row.priority, row.warehouse_id, row.code) for row in candidates}
+    reservation = Reservation(user_id=user_id, order_id=order_id, status=ReservationStatus.PENDING)
 
     with transaction.atomic():
         # Under the stock locks: one statement to lock and read, Python to decide,
@@ -243,14 +244,8 @@ def reservation_create(
         if any(row.has_expired_holds for row in rows.values()):
             holds_release_expired(rows, now)
         allocation = _allocate(demand, [rows[c.stock_id] for c in candidates], priority)
-        reservation = Reservation(
-            user_id=user_id,
-            order_id=order_id,
-            status=ReservationStatus.PENDING,
-            expires_at=now + ttl,
-            created_at=now,
-            updated_at=now,
-        )
+        reservation.expires_at, reservation.created_at = now + ttl, now
+        reservation.updated_at = now
         if not db.reserve(
             reservation=reservation, allocation=allocation, product_ids=product_ids, now=now
         ):

@@ -37,6 +37,45 @@ def _make_due(reservation) -> None:
     ReservationLine.objects.filter(reservation_id=reservation.pk).update(expires_at=past)
 
 
+class _Competitor:
+    """A call run in its own thread; `result()` waits for it and answers its
+    return value or the exception it raised."""
+
+    def __init__(self, call) -> None:
+        self.outcome: list = []
+        self.thread = threading.Thread(target=self._run, args=(call,))
+
+    def _run(self, call) -> None:
+        try:
+            self.outcome.append(call())
+        except Exception as exc:
+            self.outcome.append(exc)
+        finally:
+            connection.close()
+
+    def result(self):
+        self.thread.join(10)
+        assert self.outcome, "the competing call did not finish"
+        return self.outcome[0]
+
+
+def _blocked_before_release(monkeypatch, call) -> _Competitor:
+    """Deterministic race: the first time this thread is about to release (holding
+    the reservation lock), `call` starts in another thread and is seen waiting on
+    a lock in PostgreSQL; then the release goes on."""
+    competitor = _Competitor(call)
+    real_release = services._release
+
+    def release_after_competitor_waits(*args, **kwargs):
+        if competitor.thread.ident is None:  # not started yet
+            competitor.thread.start()
+            wait_until_blocked_on_lock(count=1)
+        return real_release(*args, **kwargs)
+
+    monkeypatch.setattr(services, "_release", release_after_competitor_waits)
+    return competitor
+
+
 def _ok(results) -> list:
     errors = [
         r
@@ -183,30 +222,13 @@ def test_confirm_blocked_by_the_sweeper_then_sees_it_expired(monkeypatch):
     stock_of(product, WarehouseFactory(), 10)
     held = reserve(product, 4)
     _make_due(held)
-    outcome = {}
-    real_release = services._release
-
-    def confirm():
-        try:
-            outcome["confirm"] = reservation_confirm(reservation_id=held.pk, user=held.user)
-        except Exception as exc:
-            outcome["confirm"] = exc
-        finally:
-            connection.close()
-
-    def release_after_competitor_waits(*args, **kwargs):
-        if "thread" not in outcome:
-            outcome["thread"] = threading.Thread(target=confirm)
-            outcome["thread"].start()
-            wait_until_blocked_on_lock(count=1)
-        return real_release(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_release", release_after_competitor_waits)
+    competitor = _blocked_before_release(
+        monkeypatch, lambda: reservation_confirm(reservation_id=held.pk, user=held.user)
+    )
     # when
     assert reservation_expire_due() == 1
-    outcome["thread"].join(10)
     # then
-    assert isinstance(outcome["confirm"], ReservationExpired)
+    assert isinstance(competitor.result(), ReservationExpired)
     stock = Stock.objects.get()
     assert (stock.on_hand, stock.reserved) == (10, 0)
 
@@ -242,29 +264,12 @@ def test_cancel_waits_for_a_confirm_in_flight_then_refuses(monkeypatch):
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 5)
     held = reserve(product, 2)
-    outcome = {}
-    real_release = services._release
-
-    def cancel():
-        try:
-            outcome["cancel"] = reservation_cancel(reservation_id=held.pk, user=held.user)
-        except Exception as exc:
-            outcome["cancel"] = exc
-        finally:
-            connection.close()
-
-    def inject_then_release(*args, **kwargs):
-        if "thread" not in outcome:
-            outcome["thread"] = threading.Thread(target=cancel)
-            outcome["thread"].start()
-            wait_until_blocked_on_lock(count=1)
-        return real_release(*args, **kwargs)
-
-    monkeypatch.setattr(services, "_release", inject_then_release)
+    competitor = _blocked_before_release(
+        monkeypatch, lambda: reservation_cancel(reservation_id=held.pk, user=held.user)
+    )
     confirmed = reservation_confirm(reservation_id=held.pk, user=held.user)
-    outcome["thread"].join(10)
     assert confirmed.status == "confirmed"
-    assert isinstance(outcome["cancel"], InvalidState)
+    assert isinstance(competitor.result(), InvalidState)
     stock = Stock.objects.get()
     assert (stock.on_hand, stock.reserved) == (3, 0)
 
