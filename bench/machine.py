@@ -64,18 +64,21 @@ def process_cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _ticks(pgid: int, names: frozenset[str]) -> int:
-    """CPU ticks used so far by the processes of group `pgid` or named in `names`,
-    with their reaped children (a backend that exits lands in its postmaster's)."""
-    ticks = 0
+def _ticks(pgid: int, names: frozenset[str]) -> tuple[int, int]:
+    """CPU ticks used so far by the processes of group `pgid`, and by those named
+    in `names`, with their reaped children (a backend that exits lands in its
+    postmaster's)."""
+    group = named = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             name, fields = _stat(stat)
         except (OSError, ValueError):
             continue  # exited meanwhile
-        if int(fields[2]) == pgid or name in names:
-            ticks += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
-    return ticks
+        if int(fields[2]) == pgid:
+            group += sum(int(x) for x in fields[11:15])  # utime stime cutime cstime
+        elif name in names:
+            named += sum(int(x) for x in fields[11:15])
+    return group, named
 
 
 def _children_ticks() -> int:
@@ -84,18 +87,20 @@ def _children_ticks() -> int:
 
 
 class OtherCpu:
-    """The share of all CPUs used during the block by other processes than ours:
-    the process group `pgid` (gunicorn), processes named in `names` (e.g.
-    "postgres", whoever they work for) and this process's children (wrk, pgbench)."""
+    """Where the CPU went during the block: the process group `pgid` (gunicorn:
+    `app_s`), processes named in `names` (e.g. "postgres", whoever they work for:
+    `db_s`), this process's children (wrk, pgbench: `load_s`), in CPU seconds;
+    and `percent`, the share of all CPUs used by anything else."""
 
     def __init__(self, pgid: int, names: tuple[str, ...] = ()) -> None:
         self.pgid = pgid
         self.names = frozenset(names)
         self.percent = 0.0
+        self.app_s = self.db_s = self.load_s = 0.0
 
-    def _snapshot(self) -> tuple[int, int, int]:
+    def _snapshot(self) -> tuple[int, int, int, int, int]:
         total, idle = _cpu_times()
-        return total, idle, _ticks(self.pgid, self.names) + _children_ticks()
+        return (total, idle, *_ticks(self.pgid, self.names), _children_ticks())
 
     def __enter__(self) -> OtherCpu:
         self._start = self._snapshot()
@@ -103,7 +108,12 @@ class OtherCpu:
 
     def __exit__(self, *exc_info: object) -> None:
         end = self._snapshot()
-        total, idle, ours = (after - before for after, before in zip(end, self._start, strict=True))
+        total, idle, app, db, load = (
+            after - before for after, before in zip(end, self._start, strict=True)
+        )
+        tick_s = 1 / os.sysconf("SC_CLK_TCK")
+        self.app_s, self.db_s, self.load_s = app * tick_s, db * tick_s, load * tick_s
+        ours = app + db + load
         self.percent = max(0.0, 100 * (total - idle - ours) / total) if total else 0.0
 
 

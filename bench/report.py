@@ -29,6 +29,7 @@ COLUMNS = (
     ("sql tps", 9, ">"),
     ("vs sql", 7, ">"),
     ("busy", 5, ">"),
+    ("cpu ms app/db/load", 18, ">"),
 )
 BUSY_PERCENT = 10.0  # other processes' share of the CPUs that makes a level suspect
 
@@ -92,8 +93,15 @@ def _level_row(name: str, level: Mapping[str, Any], noop: Mapping[int, float]) -
         _number(sql_rps) if sql else ("error" if level.get("sql_error") else "-"),
         _ratio(http["rps"], sql_rps),
         f"{level.get('other_cpu_percent', 0):.0f}%",
+        _cpu_cell(level.get("cpu_ms_per_request")),
     ]
     return _row(cells)
+
+
+def _cpu_cell(cpu: Mapping[str, float] | None) -> str:
+    if not cpu:
+        return "-"
+    return "/".join(f"{cpu[part]:.2f}" for part in ("app", "db", "load"))
 
 
 def _scenario_lines(result: Mapping[str, Any], noop: Mapping[int, float]) -> Iterator[str]:
@@ -115,7 +123,8 @@ def table(run: Run) -> str:
         f"Each level {run['noop']['duration_s']:g} s after a {run['warmup_s']:g} s warm-up; "
         "wrk closed loop; latencies in ms; errors = non-2xx/3xx + socket errors;",
         "busy = share of the CPUs used meanwhile by processes other than gunicorn, "
-        "PostgreSQL, wrk and pgbench.",
+        "PostgreSQL, wrk and pgbench; cpu ms = CPU per HTTP request of gunicorn, "
+        "PostgreSQL and wrk.",
         "",
         header,
         "-" * len(header),

@@ -77,6 +77,10 @@ class LevelResult:
     # Share of all CPUs used by other processes than gunicorn, PostgreSQL, wrk
     # and pgbench while this level ran (the larger of the HTTP and SQL runs).
     other_cpu_percent: float = 0.0
+    # CPU milliseconds per completed HTTP request, during the HTTP run: gunicorn
+    # ("app"), PostgreSQL ("db"), wrk ("load"). They move with the code more than
+    # rps does, which also moves with what the machine gives.
+    cpu_ms_per_request: dict[str, float] | None = None
 
 
 @dataclass
@@ -391,6 +395,15 @@ def _measure_level(
         with OtherCpu(server_pid, OUR_PROCESS_NAMES) as other:
             level.http = load(concurrency, duration_s)
         level.other_cpu_percent = round(other.percent, 1)
+        if level.http.requests:
+            level.cpu_ms_per_request = {
+                part: round(1000 * seconds / level.http.requests, 3)
+                for part, seconds in (
+                    ("app", other.app_s),
+                    ("db", other.db_s),
+                    ("load", other.load_s),
+                )
+            }
     except Exception as exc:  # reported per level; the next level may still run
         level.http_error = f"{type(exc).__name__}: {exc}"
     if sql_scripts:

@@ -24,10 +24,11 @@ from .locks import (  # the store's lock functions: the names sql.py also has
     stock_lock_for_reserve,
     stock_lock_of_pending_lines,
 )
-from .models import Reservation, ReservationLine
+from .models import Reservation, ReservationLine, ReservationStatus
 
 __all__ = [
     "release",
+    "reservation_get",
     "reservation_lock",
     "reserve",
     "resolve",
@@ -41,65 +42,93 @@ def resolve(*, product_ids: set[UUID], now: datetime) -> list[StockCandidate]:
     return stock_candidates(product_ids=product_ids)
 
 
+def reservation_get(*, reservation_id: UUID) -> Reservation | None:
+    return Reservation.objects.filter(pk=reservation_id).first()
+
+
 def reserve(
     *,
     reservation: Reservation,
-    allocation: list[tuple[Stock, int]],
+    allocation: list[tuple[StockCandidate | Stock, int]],
     product_ids: set[UUID],
     now: datetime,
-) -> bool:
-    # Re-read under the stock locks: a product taken off sale meanwhile is refused.
-    if Product.objects.filter(on_sale_q(now), pk__in=product_ids).count() != len(product_ids):
-        return False
-    try:
-        with transaction.atomic():  # a savepoint: the duplicate is the caller's 409
-            reservation.save(force_insert=True)
-    except IntegrityError as exc:
-        raise DuplicateOrderId(details={"order_id": reservation.order_id}) from exc
-    lines, movements = [], []
-    for row, quantity in sorted(allocation, key=lambda taken: taken[0].pk):
-        reserved = row.reserved + quantity
-        Stock.objects.filter(pk=row.pk).update(reserved=reserved, updated_at=now)
-        lines.append(
-            ReservationLine(
-                reservation_id=reservation.pk,
-                stock_id=row.pk,
-                product_id=row.product_id,
-                warehouse_id=row.warehouse_id,
-                quantity=quantity,
-                pending=True,
-                expires_at=reservation.expires_at,
+    checked: bool = False,
+) -> int:
+    with transaction.atomic():
+        locked = {
+            row.pk: row
+            for row in stock_lock_for_reserve(stock_ids=[row.pk for row, _ in allocation], now=now)
+        }
+        # Re-read under the stock locks: a product taken off sale meanwhile is refused.
+        on_sale = Product.objects.filter(on_sale_q(now), pk__in=product_ids).count()
+        if on_sale != len(product_ids):
+            return 0
+        if checked and any(
+            locked[row.pk].has_expired_holds
+            or locked[row.pk].on_hand - locked[row.pk].reserved < quantity
+            for row, quantity in allocation
+        ):
+            return -1
+        try:
+            with transaction.atomic():  # a savepoint: the duplicate is the caller's 409
+                reservation.save(force_insert=True)
+        except IntegrityError as exc:
+            raise DuplicateOrderId(details={"order_id": reservation.order_id}) from exc
+        lines, movements = [], []
+        for pk, quantity in sorted((row.pk, quantity) for row, quantity in allocation):
+            row = locked[pk]
+            reserved = row.reserved + quantity
+            Stock.objects.filter(pk=pk).update(reserved=reserved, updated_at=now)
+            lines.append(
+                ReservationLine(
+                    reservation_id=reservation.pk,
+                    stock_id=pk,
+                    product_id=row.product_id,
+                    warehouse_id=row.warehouse_id,
+                    quantity=quantity,
+                    pending=True,
+                    expires_at=reservation.expires_at,
+                )
             )
-        )
-        movements.append(
-            StockMovement(
-                type="reserve",
-                stock_id=row.pk,
-                product_id=row.product_id,
-                warehouse_id=row.warehouse_id,
-                on_hand_delta=0,
-                reserved_delta=quantity,
-                on_hand_after=row.on_hand,
-                reserved_after=reserved,
-                reservation_id=reservation.pk,
-                actor_id=reservation.user_id,
-                created_at=now,
+            movements.append(
+                StockMovement(
+                    type="reserve",
+                    stock_id=pk,
+                    product_id=row.product_id,
+                    warehouse_id=row.warehouse_id,
+                    on_hand_delta=0,
+                    reserved_delta=quantity,
+                    on_hand_after=row.on_hand,
+                    reserved_after=reserved,
+                    reservation_id=reservation.pk,
+                    actor_id=reservation.user_id,
+                    created_at=now,
+                )
             )
-        )
-    ReservationLine.objects.bulk_create(lines)
-    StockMovement.objects.bulk_create(movements)
-    return True
+        ReservationLine.objects.bulk_create(lines)
+        StockMovement.objects.bulk_create(movements)
+    return len(allocation)
 
 
+@transaction.atomic
 def release(
     *,
     reservation_ids: list[UUID],
     status: str,
-    stamp: str,
     movement_type: str,
     now: datetime,
     ship: bool,
+    unless_changed_from: datetime | None = None,
 ) -> list[tuple]:
+    if unless_changed_from is not None:
+        (reservation_id,) = reservation_ids
+        locked = reservation_lock(reservation_id=reservation_id)
+        if not (
+            locked
+            and locked.status == ReservationStatus.PENDING
+            and locked.expires_at == unless_changed_from
+        ):
+            return []
     stock_lock_of_pending_lines(reservation_ids=reservation_ids)
     lines = list(
         ReservationLine.objects.filter(reservation_id__in=reservation_ids, pending=True)
@@ -133,7 +162,9 @@ def release(
             reserved=row.reserved, on_hand=row.on_hand, updated_at=now
         )
     Reservation.objects.filter(pk__in=reservation_ids).update(
-        status=status, updated_at=now, **{stamp: now}
+        status=status,
+        updated_at=now,
+        **{f"{status}_at": now},  # confirmed_at, ...
     )
     StockMovement.objects.bulk_create(movements)
     return [

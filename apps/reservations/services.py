@@ -81,13 +81,15 @@ def _demand(lines: list[LineRequest]) -> dict[tuple[UUID, str | None], int]:
 
 
 def _allocate(
-    demand: dict[tuple[UUID, str | None], int], rows: list[Stock], priority: dict[int, tuple]
-) -> list[tuple[Stock, int]]:
-    """Take units from the locked rows: a named warehouse from its row, the rest
-    across the product's rows by warehouse priority. All or nothing: every short
-    product is reported (409 with details)."""
+    demand: dict[tuple[UUID, str | None], int], rows: list, priority: dict[int, tuple]
+) -> tuple[list[tuple], set[UUID]]:
+    """Take units from `rows` (anything with a stock row's pk, product_id,
+    warehouse_id, on_hand and reserved): a named warehouse from its row, the rest
+    across the product's rows by warehouse priority. Answers the rows taken from,
+    with their quantities, by primary key; and the products that are short (all
+    or nothing: the caller takes nothing then)."""
     free = {row.pk: row.on_hand - row.reserved for row in rows}
-    by_product: dict[UUID, list[Stock]] = defaultdict(list)
+    by_product: dict[UUID, list] = defaultdict(list)
     for row in sorted(rows, key=lambda r: priority[r.warehouse_id]):
         by_product[row.product_id].append(row)
     taken: dict[int, int] = defaultdict(int)
@@ -110,30 +112,31 @@ def _allocate(
                 break
         if remaining:
             short.add(product_id)
-    if short:
-        # Per short product: everything asked for it, everything free of it.
-        requested: dict[UUID, int] = defaultdict(int)
-        for (product_id, _), quantity in demand.items():
-            requested[product_id] += quantity
-        raise InsufficientStock(
-            details=[
-                {
-                    "product_id": str(product_id),
-                    "requested": requested[product_id],
-                    "available": sum(row.on_hand - row.reserved for row in by_product[product_id]),
-                }
-                for product_id in sorted(short, key=str)
-            ]
-        )
     rows_by_pk = {row.pk: row for row in rows}
-    return [(rows_by_pk[pk], quantity) for pk, quantity in sorted(taken.items())]
+    return [(rows_by_pk[pk], quantity) for pk, quantity in sorted(taken.items())], short
 
 
-_STAMP = {
-    ReservationStatus.CONFIRMED: "confirmed_at",
-    ReservationStatus.CANCELLED: "cancelled_at",
-    ReservationStatus.EXPIRED: "expired_at",
-}
+def _insufficient(
+    demand: dict[tuple[UUID, str | None], int], rows: list, short: set[UUID]
+) -> InsufficientStock:
+    """The 409 naming, per short product, everything asked for it and everything
+    free of it."""
+    requested: dict[UUID, int] = defaultdict(int)
+    for (product_id, _), quantity in demand.items():
+        requested[product_id] += quantity
+    available: dict[UUID, int] = defaultdict(int)
+    for row in rows:
+        available[row.product_id] += row.on_hand - row.reserved
+    return InsufficientStock(
+        details=[
+            {
+                "product_id": str(product_id),
+                "requested": requested[product_id],
+                "available": available[product_id],
+            }
+            for product_id in sorted(short, key=str)
+        ]
+    )
 
 
 def _release(
@@ -144,20 +147,24 @@ def _release(
     now: datetime,
     stock_rows: dict[int, Stock] | None = None,
     on_hand_leaves: bool = False,
-) -> None:
+    unless_changed: bool = False,
+) -> bool:
     """End pending reservations the caller holds locked: lock their stock rows,
     give back (or, for a confirm, ship) their units, close their lines, write the
-    movements.
+    movements. With `unless_changed` (one reservation, not locked by the caller):
+    lock it first and go on only if it is still pending with the expiry it was
+    read with; False (nothing done) otherwise.
     `stock_rows`, when given, are kept in step with the database."""
-    stamp = _STAMP[status]
     released = store().release(
         reservation_ids=[r.pk for r in reservations],
         status=status.value,
-        stamp=stamp,
         movement_type=movement_type.value,
         now=now,
         ship=on_hand_leaves,
+        unless_changed_from=reservations[0].expires_at if unless_changed else None,
     )
+    if unless_changed and not released:
+        return False
     by_reservation: dict[UUID, list[ReservationLine]] = defaultdict(list)
     for reservation_id, stock_id, product_id, warehouse_id, code, quantity in released:
         by_reservation[reservation_id].append(
@@ -176,12 +183,14 @@ def _release(
             if on_hand_leaves:
                 row.on_hand -= quantity
             row.updated_at = now
+    stamp = f"{status.value}_at"  # confirmed_at, cancelled_at, expired_at
     for reservation in reservations:
         reservation.line_list = by_reservation[reservation.pk]
         for line in reservation.line_list:
             line.expires_at = reservation.expires_at
         reservation.status, reservation.updated_at = status, now
         setattr(reservation, stamp, now)
+    return True
 
 
 def holds_release_expired(rows: dict[int, Stock], now: datetime) -> None:
@@ -223,35 +232,40 @@ def reservation_create(
     demand = _demand(lines)
     product_ids = {product_id for product_id, _ in demand}
     db = store()
+    now = timezone.now()
     # Before any lock: unknown or not-for-sale products (404 / 409), unknown
-    # named warehouses (404), and the stock rows to lock.
-    candidates = db.resolve(product_ids=product_ids, now=timezone.now())
+    # named warehouses (404), and the stock rows with their counters as read now.
+    candidates = db.resolve(product_ids=product_ids, now=now)
     warehouses_by_code(codes={code for _, code in demand if code})
     priority = {row.warehouse_id: (row.priority, row.warehouse_id, row.code) for row in candidates}
-    reservation = Reservation(user_id=user_id, order_id=order_id, status=ReservationStatus.PENDING)
-
-    with transaction.atomic():
-        # Under the stock locks: one statement to lock and read, Python to decide,
-        # one statement to write, then the commit. Holds that expired meanwhile
-        # are released first (rare: an extra few statements).
-        now = timezone.now()
-        rows = {
-            row.pk: row
-            for row in db.stock_lock_for_reserve(
-                stock_ids=[c.stock_id for c in candidates], now=now
-            )
-        }
-        if any(row.has_expired_holds for row in rows.values()):
-            holds_release_expired(rows, now)
-        allocation = _allocate(demand, [rows[c.stock_id] for c in candidates], priority)
-        reservation.expires_at, reservation.created_at = now + ttl, now
-        reservation.updated_at = now
-        if not db.reserve(
-            reservation=reservation, allocation=allocation, product_ids=product_ids, now=now
-        ):
-            # Taken off sale or deleted while we waited: say which and why.
-            products_for_sale(product_ids=product_ids, now=now)
-            raise ProductNotOnSale()
+    reservation = Reservation(
+        user_id=user_id,
+        order_id=order_id,
+        status=ReservationStatus.PENDING,
+        expires_at=now + ttl,
+        created_at=now,
+        updated_at=now,
+    )
+    # First, from that read: the rows to take from, then one step that locks just
+    # those and writes if each still has its units and no expired hold (the usual
+    # case, on a hot row too). Otherwise the decision is taken under the locks of
+    # every candidate row.
+    allocation, short = _allocate(demand, candidates, priority)
+    written = -1
+    if not short:
+        written = db.reserve(
+            reservation=reservation,
+            allocation=allocation,
+            product_ids=product_ids,
+            now=now,
+            checked=True,
+        )
+    if written < 0:
+        allocation, written = _reserve_locked(db, reservation, demand, candidates, priority, ttl)
+    if written == 0:
+        # Taken off sale or deleted while we waited: say which and why.
+        products_for_sale(product_ids=product_ids, now=reservation.created_at)
+        raise ProductNotOnSale()
     reservation.line_list = [
         ReservationLine(
             reservation=reservation,
@@ -266,11 +280,38 @@ def reservation_create(
     return reservation
 
 
-def _locked_own(reservation_id: UUID, user) -> Reservation:
-    reservation = store().reservation_lock(reservation_id=reservation_id)
-    if reservation is None or not _visible_to(reservation, user):
-        raise NotFound("Reservation not found.")
-    return reservation
+def _reserve_locked(
+    db,
+    reservation: Reservation,
+    demand: dict[tuple[UUID, str | None], int],
+    candidates: list,
+    priority: dict[int, tuple],
+    ttl: timedelta,
+) -> tuple[list[tuple], int]:
+    """The reserve decided under the locks: every candidate row locked in one
+    statement, holds that expired on them released, the allocation made from the
+    locked counters (a 409 naming every short product), then the writes."""
+    product_ids = {product_id for product_id, _ in demand}
+    with transaction.atomic():
+        now = timezone.now()
+        rows = {
+            row.pk: row
+            for row in db.stock_lock_for_reserve(
+                stock_ids=[c.stock_id for c in candidates], now=now
+            )
+        }
+        if any(row.has_expired_holds for row in rows.values()):
+            holds_release_expired(rows, now)
+        locked = [rows[c.stock_id] for c in candidates]
+        allocation, short = _allocate(demand, locked, priority)
+        if short:
+            raise _insufficient(demand, locked, short)
+        reservation.expires_at, reservation.created_at = now + ttl, now
+        reservation.updated_at = now
+        written = db.reserve(
+            reservation=reservation, allocation=allocation, product_ids=product_ids, now=now
+        )
+    return allocation, written
 
 
 def _visible_to(reservation: Reservation, user) -> bool:
@@ -279,50 +320,99 @@ def _visible_to(reservation: Reservation, user) -> bool:
     return reservation.user_id == user.pk or user.has_role(Role.STAFF)
 
 
-@transaction.atomic
-def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
-    """pending -> confirmed: the units leave on_hand (shipped). Confirming again is
-    a no-op; an expired hold cannot be confirmed."""
-    reservation = _locked_own(reservation_id, user)
+def _locked_own(reservation_id: UUID, user) -> Reservation:
+    reservation = store().reservation_lock(reservation_id=reservation_id)
+    if reservation is None or not _visible_to(reservation, user):
+        raise NotFound("Reservation not found.")
+    return reservation
+
+
+@dataclass(frozen=True)
+class _Ending:
+    """How a pending hold ends: its new status, the movement, whether the units ship."""
+
+    status: ReservationStatus
+    movement_type: MovementType
+    on_hand_leaves: bool = False
+
+
+def _end(reservation_id: UUID, user, decide) -> Reservation:
+    """Confirm and cancel: `decide(reservation, now)` answers the _Ending of a
+    pending hold, None to answer the reservation as it is, or raises a refusal.
+
+    Read first without a lock. A reservation that has ended never changes again,
+    so it is answered (or refused) from that read. A pending one within its time
+    is ended in one round trip that locks it and goes on only if it is still
+    pending with the expiry read. Anything else (past its expiry, or changed
+    meanwhile) is decided again under the reservation's lock."""
+    db = store()
+    now = timezone.now()
+    seen = db.reservation_get(reservation_id=reservation_id)
+    if seen is None or not _visible_to(seen, user):
+        raise NotFound("Reservation not found.")
+    if seen.status != ReservationStatus.PENDING:
+        decide(seen, now)
+        return seen
+    if seen.expires_at > now:
+        ending = decide(seen, now)
+        if _release(
+            [seen],
+            status=ending.status,
+            movement_type=ending.movement_type,
+            now=now,
+            on_hand_leaves=ending.on_hand_leaves,
+            unless_changed=True,
+        ):
+            return seen
+    with transaction.atomic():
+        reservation = _locked_own(reservation_id, user)
+        now = timezone.now()
+        ending = decide(reservation, now)
+        if ending is not None:
+            _release(
+                [reservation],
+                status=ending.status,
+                movement_type=ending.movement_type,
+                now=now,
+                on_hand_leaves=ending.on_hand_leaves,
+            )
+    return reservation
+
+
+def _confirming(reservation: Reservation, now: datetime) -> _Ending | None:
     if reservation.status == ReservationStatus.CONFIRMED:
-        return reservation
+        return None
     if reservation.status == ReservationStatus.EXPIRED:
         raise ReservationExpired()
     if reservation.status != ReservationStatus.PENDING:
         raise InvalidState(details={"status": reservation.status})
-    now = timezone.now()
     if reservation.expires_at <= now:
         raise ReservationExpired(details={"expires_at": reservation.expires_at.isoformat()})
-    _release(
-        [reservation],
-        status=ReservationStatus.CONFIRMED,
-        movement_type=MovementType.CONFIRM,
-        now=now,
-        on_hand_leaves=True,
-    )
-    return reservation
+    return _Ending(ReservationStatus.CONFIRMED, MovementType.CONFIRM, on_hand_leaves=True)
 
 
-@transaction.atomic
-def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
-    """pending -> cancelled: units go back. Cancelling a hold that no longer holds
-    anything (cancelled, expired) answers it unchanged; a confirmed one is a 409."""
-    reservation = _locked_own(reservation_id, user)
+def _cancelling(reservation: Reservation, now: datetime) -> _Ending | None:
     if reservation.status in (ReservationStatus.CANCELLED, ReservationStatus.EXPIRED):
-        return reservation
+        return None
     if reservation.status == ReservationStatus.CONFIRMED:
         raise InvalidState(
             "A confirmed reservation cannot be cancelled.", details={"status": reservation.status}
         )
-    now = timezone.now()
-    expired = reservation.expires_at <= now
-    _release(
-        [reservation],
-        status=ReservationStatus.EXPIRED if expired else ReservationStatus.CANCELLED,
-        movement_type=MovementType.EXPIRE if expired else MovementType.RELEASE,
-        now=now,
-    )
-    return reservation
+    if reservation.expires_at <= now:
+        return _Ending(ReservationStatus.EXPIRED, MovementType.EXPIRE)
+    return _Ending(ReservationStatus.CANCELLED, MovementType.RELEASE)
+
+
+def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
+    """pending -> confirmed: the units leave on_hand (shipped). Confirming again is
+    a no-op; an expired hold cannot be confirmed."""
+    return _end(reservation_id, user, _confirming)
+
+
+def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
+    """pending -> cancelled: units go back. Cancelling a hold that no longer holds
+    anything (cancelled, expired) answers it unchanged; a confirmed one is a 409."""
+    return _end(reservation_id, user, _cancelling)
 
 
 @transaction.atomic

@@ -4,19 +4,22 @@ Same functions, same results as apps/reservations/orm.py (the portable version,
 which the embedded default runs and which the tests also run on PostgreSQL).
 Plain SQL because, on the path of every reserve, confirm and cancel, compiling
 the ORM's queries cost more than running them; prepared (apps/core/db.py)
-because planning these CTEs anew each time cost PostgreSQL more than running
-them too.
+because planning these statements anew each time cost PostgreSQL more than
+running them too. The writes of a reserve and of a release are PL/pgSQL
+functions (migration 0002 of this app): each takes its locks and writes in one
+round trip, so no lock is held while Python works or a packet travels.
 
 Lock order (DESIGN.md): a reservation row, then stock rows by primary key, each
-group in one statement (for a release, the first part of the release's statement).
+group in one statement.
 """
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple
 from uuid import UUID
 
-from django.db import IntegrityError
+from django.db import IntegrityError, connection, transaction
 
 from apps.core.db import prepared_cursor
 from apps.products.selectors import require_on_sale
@@ -28,7 +31,8 @@ from .models import Reservation
 # The products with their stock rows in active warehouses, by reservation
 # priority; a product with no such row comes once, with NULLs.
 _RESOLVE = """
-SELECT p.id, p.status, p.sale_starts_at, p.sale_ends_at, s.id, s.warehouse_id, w.priority, w.code
+SELECT p.id, p.status, p.sale_starts_at, p.sale_ends_at,
+       s.id, s.warehouse_id, w.priority, w.code, s.on_hand, s.reserved
   FROM products_product p
   LEFT JOIN (stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active)
          ON s.product_id = p.id
@@ -54,24 +58,32 @@ def resolve(*, product_ids: set[UUID], now: datetime) -> list[StockCandidate]:
     products = {row[0]: _SaleState(*row[:4]) for row in rows}
     require_on_sale(products.values(), product_ids=product_ids, now=now)
     return [
-        StockCandidate(stock_id, product_id, warehouse_id, priority, code)
-        for product_id, _, _, _, stock_id, warehouse_id, priority, code in rows
+        StockCandidate(stock_id, product_id, warehouse_id, priority, code, on_hand, reserved)
+        for product_id, _, _, _, stock_id, warehouse_id, priority, code, on_hand, reserved in rows
         if stock_id is not None
     ]
 
 
 _RESERVATION_COLUMNS = [f.column for f in Reservation._meta.concrete_fields]
-_LOCK_RESERVATION = (
-    f"SELECT {', '.join(_RESERVATION_COLUMNS)} FROM reservations_reservation "
-    "WHERE id = %s FOR UPDATE"
+_READ_RESERVATION = (
+    f"SELECT {', '.join(_RESERVATION_COLUMNS)} FROM reservations_reservation WHERE id = %s"
 )
 
 
-def reservation_lock(*, reservation_id: UUID) -> Reservation | None:
+def _reservation(statement: str, reservation_id: UUID) -> Reservation | None:
     with prepared_cursor() as cursor:
-        cursor.execute(_LOCK_RESERVATION, [reservation_id])
+        cursor.execute(statement, [reservation_id])
         row = cursor.fetchone()
     return Reservation.from_db("default", _RESERVATION_COLUMNS, row) if row else None
+
+
+def reservation_get(*, reservation_id: UUID) -> Reservation | None:
+    """The reservation as committed now, without a lock."""
+    return _reservation(_READ_RESERVATION, reservation_id)
+
+
+def reservation_lock(*, reservation_id: UUID) -> Reservation | None:
+    return _reservation(_READ_RESERVATION + " FOR UPDATE", reservation_id)
 
 
 _LOCK_FOR_RESERVE = """
@@ -105,75 +117,41 @@ def stock_lock_for_reserve(*, stock_ids: list[int], now: datetime) -> list[Locke
         return [LockedStock(*row) for row in cursor.fetchall()]
 
 
-# The writes of a reserve, in one statement, on stock rows the caller holds
-# locked: the reservation, the counters, the lines and the `reserve` movements.
-# The products are read again here, in a snapshot taken after the locks were
-# granted, so a product deleted or taken off sale while this request waited is
-# refused: then no stock is touched and the statement answers 0 (the caller
-# rolls the reservation row back). The reservation row is the last lock taken:
-# a duplicate order_id waits here for the first one's commit and fails, never
-# holding a lock that the first one needs.
-_RESERVE = """
-WITH on_sale AS (
-    SELECT count(*) AS n FROM products_product
-     WHERE id = ANY(%(products)s) AND deleted_at IS NULL AND status = 'active'
-       AND (sale_starts_at IS NULL OR sale_starts_at <= %(now)s)
-       AND (sale_ends_at IS NULL OR sale_ends_at > %(now)s)
-), reservation AS (
-    INSERT INTO reservations_reservation
-        (id, user_id, order_id, status, expires_at, created_at, updated_at)
-    VALUES (%(reservation)s, %(user)s, %(order_id)s, 'pending', %(expires_at)s, %(now)s, %(now)s)
-), taken AS (
-    SELECT t.stock_id, t.quantity
-      FROM unnest(%(stock_ids)s::bigint[], %(quantities)s::bigint[]) AS t(stock_id, quantity)
-     WHERE (SELECT n FROM on_sale) = %(product_count)s
-), stock AS (
-    UPDATE stock_stock s SET reserved = s.reserved + t.quantity, updated_at = %(now)s
-      FROM taken t
-     WHERE s.id = t.stock_id
-    RETURNING s.id, s.product_id, s.warehouse_id, s.on_hand, s.reserved, t.quantity
-), lines AS (
-    INSERT INTO reservations_line
-        (reservation_id, stock_id, product_id, warehouse_id, quantity, pending, expires_at)
-    SELECT %(reservation)s, id, product_id, warehouse_id, quantity, true, %(expires_at)s
-      FROM stock ORDER BY id
-), movements AS (
-    INSERT INTO stock_movement
-        (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta,
-         on_hand_after, reserved_after, reservation_id, actor_id, reason, reference, created_at)
-    SELECT 'reserve', id, product_id, warehouse_id, 0, quantity, on_hand, reserved,
-           %(reservation)s, %(user)s, '', '', %(now)s
-      FROM stock ORDER BY id
-)
-SELECT count(*) FROM stock
-"""
 DUPLICATE_ORDER_CONSTRAINT = "reservation_order_per_user"
 
 
 def reserve(
     *,
     reservation: Reservation,
-    allocation: list[tuple[LockedStock, int]],
+    allocation: list[tuple[LockedStock | StockCandidate, int]],
     product_ids: set[UUID],
     now: datetime,
-) -> bool:
-    """Write the reservation and its holds; False (nothing held) when a product
-    is no longer on sale; 409 `duplicate_order_id` when the user has this order_id."""
+    checked: bool = False,
+) -> int:
+    """Write the reservation and its holds (reservations_reserve, migration 0002):
+    the rows written; 0 (nothing held) when a product is no longer on sale; -1
+    (nothing held) when `checked` and a row no longer has its units free or holds
+    an expired hold; 409 `duplicate_order_id` when the user has this order_id.
+    The allocated rows are locked here, or already by the caller."""
+    # Inside a caller's transaction (an idempotency claim, a test), a savepoint,
+    # so that a duplicate fails this statement only.
+    savepoint = transaction.atomic() if connection.in_atomic_block else nullcontext()
     try:
-        with prepared_cursor() as cursor:
+        with savepoint, prepared_cursor() as cursor:
             cursor.execute(
-                _RESERVE,
-                {
-                    "products": list(product_ids),
-                    "product_count": len(product_ids),
-                    "reservation": reservation.pk,
-                    "user": reservation.user_id,
-                    "order_id": reservation.order_id,
-                    "expires_at": reservation.expires_at,
-                    "stock_ids": [row.pk for row, _ in allocation],
-                    "quantities": [quantity for _, quantity in allocation],
-                    "now": now,
-                },
+                "SELECT reservations_reserve(%s, %s, %s, %s, %s, %s::uuid[], %s::bigint[], "
+                "%s::bigint[], %s)",
+                [
+                    reservation.pk,
+                    reservation.user_id,
+                    reservation.order_id,
+                    reservation.expires_at,
+                    now,
+                    list(product_ids),
+                    [row.pk for row, _ in allocation],
+                    [quantity for _, quantity in allocation],
+                    checked,
+                ],
             )
             (written,) = cursor.fetchone()
     except IntegrityError as exc:
@@ -181,82 +159,27 @@ def reserve(
         if getattr(diag, "constraint_name", None) == DUPLICATE_ORDER_CONSTRAINT:
             raise DuplicateOrderId(details={"order_id": reservation.order_id}) from exc
         raise
-    return written == len(allocation)
-
-
-# Ending pending holds, set-based, in one statement: lock their stock rows (by
-# primary key: `locked` yields rows in id order and locks each as it yields it,
-# and a row is updated only once it came out of `locked`), close their lines,
-# give the units back (or ship them), stamp the reservations and write one
-# movement per line whose after-values are the row's running values (the row's
-# final value plus what later lines of the batch give back). The caller holds
-# the reservations locked.
-_RELEASE = """
-WITH locked AS MATERIALIZED (
-    SELECT id FROM stock_stock
-     WHERE id IN (SELECT stock_id FROM reservations_line
-                   WHERE reservation_id = ANY(%(ids)s) AND pending)
-     ORDER BY id FOR UPDATE
-), released AS (
-    UPDATE reservations_line SET pending = false
-     WHERE reservation_id = ANY(%(ids)s) AND pending
-    RETURNING id, reservation_id, stock_id, product_id, warehouse_id, quantity
-), per_row AS (
-    SELECT stock_id, SUM(quantity) AS quantity FROM released GROUP BY stock_id
-), stock AS (
-    UPDATE stock_stock s
-       SET reserved = s.reserved - r.quantity,
-           on_hand = s.on_hand - CASE WHEN %(ship)s THEN r.quantity ELSE 0 END,
-           updated_at = %(now)s
-      FROM per_row r JOIN locked k ON k.id = r.stock_id
-     WHERE s.id = r.stock_id
-    RETURNING s.id, s.on_hand, s.reserved
-), ended AS (
-    UPDATE reservations_reservation
-       SET status = %(status)s, updated_at = %(now)s, {stamp} = %(now)s
-     WHERE id = ANY(%(ids)s)
-), movements AS (
-    INSERT INTO stock_movement
-        (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta,
-         on_hand_after, reserved_after, reservation_id, reason, reference, created_at)
-    SELECT %(type)s, l.stock_id, l.product_id, l.warehouse_id,
-           CASE WHEN %(ship)s THEN -l.quantity ELSE 0 END, -l.quantity,
-           s.on_hand + CASE WHEN %(ship)s THEN l.later ELSE 0 END, s.reserved + l.later,
-           l.reservation_id, '', '', %(now)s
-      FROM (SELECT released.*,
-                   COALESCE(SUM(quantity) OVER (PARTITION BY stock_id ORDER BY id
-                            ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING), 0) AS later
-              FROM released) l
-      JOIN stock s ON s.id = l.stock_id
-     ORDER BY l.stock_id, l.id
-)
-SELECT l.reservation_id, l.stock_id, l.product_id, l.warehouse_id, w.code, l.quantity
-  FROM released l JOIN products_warehouse w ON w.id = l.warehouse_id
- ORDER BY l.id
-"""
+    return written
 
 
 def release(
     *,
     reservation_ids: list[UUID],
     status: str,
-    stamp: str,
     movement_type: str,
     now: datetime,
     ship: bool,
+    unless_changed_from: datetime | None = None,
 ) -> list[tuple]:
-    """End these pending reservations (locked by the caller): (reservation_id,
-    stock_id, product_id, warehouse_id, warehouse code, quantity) per line
-    released, in line order."""
+    """End these pending reservations (reservations_release, migration 0002):
+    (reservation_id, stock_id, product_id, warehouse_id, warehouse code, quantity)
+    per line released, in line order. The caller holds the reservations locked;
+    or gives `unless_changed_from`, the expires_at it read of one reservation:
+    then it is locked here and released only if still pending with that expiry
+    (else nothing, and no line, comes back)."""
     with prepared_cursor() as cursor:
         cursor.execute(
-            _RELEASE.format(stamp=stamp),
-            {
-                "ids": reservation_ids,
-                "ship": ship,
-                "now": now,
-                "status": status,
-                "type": movement_type,
-            },
+            "SELECT * FROM reservations_release(%s::uuid[], %s, %s, %s, %s, %s::timestamptz)",
+            [reservation_ids, status, movement_type, ship, now, unless_changed_from],
         )
         return cursor.fetchall()

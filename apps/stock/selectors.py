@@ -146,22 +146,38 @@ def stock_get(*, stock_id: int) -> Stock:
     return stock
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class StockCandidate:
+    """A stock row a reservation may draw from, with its counters as read
+    without a lock (a first allocation; the decision is taken under the lock)."""
+
     stock_id: int
     product_id: UUID
     warehouse_id: int
     priority: int
     code: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def pk(self) -> int:
+        return self.stock_id
 
 
 def stock_candidates(*, product_ids: set[UUID]) -> list[StockCandidate]:
     """The stock rows a reservation may draw from: the products' rows in active
-    warehouses, by reservation priority. Read without locks, before the
-    transaction; the reservation then locks exactly these rows."""
+    warehouses, by reservation priority, read without locks."""
     rows = (
         Stock.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
         .order_by("warehouse__priority", "warehouse_id")
-        .values_list("pk", "product_id", "warehouse_id", "warehouse__priority", "warehouse__code")
+        .values_list(
+            "pk",
+            "product_id",
+            "warehouse_id",
+            "warehouse__priority",
+            "warehouse__code",
+            "on_hand",
+            "reserved",
+        )
     )
     return [StockCandidate(*values) for values in rows]

@@ -60,17 +60,22 @@ class _Competitor:
 
 
 def _blocked_before_release(monkeypatch, call) -> _Competitor:
-    """Deterministic race: the first time this thread is about to release (holding
-    the reservation lock), `call` starts in another thread and is seen waiting on
-    a lock in PostgreSQL; then the release goes on."""
+    """Deterministic race: this thread takes the path under the reservation's lock
+    (its one-step attempt is told the hold changed meanwhile); the first time it
+    is about to release there, holding the lock, `call` starts in another thread
+    and is seen waiting on a lock in PostgreSQL; then the release goes on."""
     competitor = _Competitor(call)
     real_release = services._release
+    this_thread = threading.current_thread()
 
-    def release_after_competitor_waits(*args, **kwargs):
-        if competitor.thread.ident is None:  # not started yet
-            competitor.thread.start()
-            wait_until_blocked_on_lock(count=1)
-        return real_release(*args, **kwargs)
+    def release_after_competitor_waits(*args, unless_changed=False, **kwargs):
+        if threading.current_thread() is this_thread:
+            if unless_changed:
+                return False  # as if the hold changed since it was read
+            if competitor.thread.ident is None:  # not started yet
+                competitor.thread.start()
+                wait_until_blocked_on_lock(count=1)
+        return real_release(*args, unless_changed=unless_changed, **kwargs)
 
     monkeypatch.setattr(services, "_release", release_after_competitor_waits)
     return competitor
@@ -309,7 +314,26 @@ def test_the_sweeper_releases_10000_due_holds_in_batches_exactly():
     assert StockMovement.objects.filter(type="expire").count() == 10_000
 
 
-def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypatch):
+def _first_attempt_finds_rows_changed(monkeypatch) -> None:
+    """The one-step reserve answers as if a row had lost its units meanwhile, so
+    the reserve is decided under the locks."""
+    store = services.store()
+    real_reserve = store.reserve
+
+    def reserve(**kwargs):
+        return -1 if kwargs.get("checked") else real_reserve(**kwargs)
+
+    monkeypatch.setattr(store, "reserve", reserve)
+
+
+def _in_a_thread(call) -> None:
+    thread = threading.Thread(target=lambda: (call(), connection.close()))
+    thread.start()
+    thread.join(10)
+
+
+@pytest.mark.parametrize("path", ["one step", "under the locks"])
+def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypatch, path):
     """Deterministic: the reservation passed its product checks; a delete then
     commits (it takes the same stock locks); the reservation, once it holds the
     locks, re-checks and refuses instead of holding a deleted product."""
@@ -319,50 +343,85 @@ def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypat
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 5)
     user = UserFactory()
-    real_lock = services.store().stock_lock_for_reserve
+    store = services.store()
+    if path == "one step":
+        real_reserve = store.reserve
 
-    def delete_then_lock(**kwargs):
-        thread = threading.Thread(
-            target=lambda: (product_delete(product=product), connection.close())
-        )
-        thread.start()
-        thread.join(10)
-        return real_lock(**kwargs)
+        def delete_then_reserve(**kwargs):
+            _in_a_thread(lambda: product_delete(product=product))
+            return real_reserve(**kwargs)
 
-    monkeypatch.setattr(services.store(), "stock_lock_for_reserve", delete_then_lock)
+        monkeypatch.setattr(store, "reserve", delete_then_reserve)
+    else:
+        _first_attempt_finds_rows_changed(monkeypatch)
+        real_lock = store.stock_lock_for_reserve
+
+        def delete_then_lock(**kwargs):
+            _in_a_thread(lambda: product_delete(product=product))
+            return real_lock(**kwargs)
+
+        monkeypatch.setattr(store, "stock_lock_for_reserve", delete_then_lock)
     with pytest.raises(NotFound):
         reservation_create(user_id=user.pk, order_id="late", lines=[LineRequest(product.pk, 1)])
     assert not Reservation.objects.exists()
     assert Stock.objects.get().reserved == 0
 
 
-def test_a_product_taken_off_sale_while_the_reserve_waits_is_refused(monkeypatch):
-    """Deterministic: the checks before the transaction pass; the product's sale
-    ends (committed) before the reserve's write; the write re-reads the product
-    under the stock locks, writes nothing, and the reserve answers 409 naming it."""
+def _end_the_sale_while_the_reserve_waits(product) -> threading.Thread:
+    """A thread that locks the product's stock row, waits until another backend
+    waits for that lock, takes the product off sale and commits (giving the lock
+    up then)."""
+    from django.db import transaction
+
+    from apps.products.services import product_update
+
+    locked = threading.Event()
+
+    def hold_and_end_the_sale():
+        try:
+            with transaction.atomic():
+                list(Stock.objects.select_for_update().filter(product=product))
+                locked.set()
+                wait_until_blocked_on_lock(count=1)
+                product_update(product=product, changes={"status": "inactive"})
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=hold_and_end_the_sale)
+    thread.start()
+    assert locked.wait(10)
+    return thread
+
+
+@pytest.mark.parametrize("path", ["one step", "under the locks"])
+def test_a_product_taken_off_sale_while_the_reserve_waits_is_refused(monkeypatch, path):
+    """Deterministic: the checks before the locks pass; the product's sale ends
+    (committed) while the reserve waits for, or holds, the stock lock; the write
+    re-reads the product under the lock, writes nothing, and the reserve answers
+    409 naming it."""
     from apps.products.selectors import ProductNotOnSale
     from apps.products.services import product_update
 
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 5)
     user = UserFactory()
-    real_lock = services.store().stock_lock_for_reserve
+    holder = None
+    if path == "one step":
+        holder = _end_the_sale_while_the_reserve_waits(product)
+    else:
+        _first_attempt_finds_rows_changed(monkeypatch)
+        real_lock = services.store().stock_lock_for_reserve
 
-    def lock_then_end_the_sale(**kwargs):
-        rows = real_lock(**kwargs)
-        thread = threading.Thread(
-            target=lambda: (
-                product_update(product=product, changes={"status": "inactive"}),
-                connection.close(),
-            )
-        )
-        thread.start()
-        thread.join(10)
-        return rows
+        def lock_then_end_the_sale(**kwargs):
+            rows = real_lock(**kwargs)
+            _in_a_thread(lambda: product_update(product=product, changes={"status": "inactive"}))
+            return rows
 
-    monkeypatch.setattr(services.store(), "stock_lock_for_reserve", lock_then_end_the_sale)
+        monkeypatch.setattr(services.store(), "stock_lock_for_reserve", lock_then_end_the_sale)
     with pytest.raises(ProductNotOnSale) as raised:
         reservation_create(user_id=user.pk, order_id="late", lines=[LineRequest(product.pk, 1)])
+    if holder is not None:
+        holder.join(10)
     assert raised.value.details == [{"product_id": str(product.pk), "reason": "status is inactive"}]
     assert not Reservation.objects.exists()
     stock = Stock.objects.get()
