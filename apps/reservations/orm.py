@@ -1,8 +1,8 @@
 """The reservation path through the ORM: the same functions and results as
 apps/reservations/sql.py, on any database Django supports.
 
-The embedded default of `make run` (SQLite) runs this one; there `select_for_update`
-is a no-op and the IMMEDIATE transactions of the SQLite settings serialize
+The embedded default of `make run` (SQLite) runs this one; there the row locks of
+locks.py are no-ops and the IMMEDIATE transactions of the SQLite settings serialize
 writers instead. The test suite runs the reservation tests through both, on
 PostgreSQL, so the two cannot drift apart.
 """

@@ -335,6 +335,16 @@ class _Ending:
     movement_type: MovementType
     on_hand_leaves: bool = False
 
+    def apply(self, reservation: Reservation, now: datetime, *, unless_changed=False) -> bool:
+        return _release(
+            [reservation],
+            status=self.status,
+            movement_type=self.movement_type,
+            now=now,
+            on_hand_leaves=self.on_hand_leaves,
+            unless_changed=unless_changed,
+        )
+
 
 def _end(reservation_id: UUID, user, decide) -> Reservation:
     """Confirm and cancel: `decide(reservation, now)` answers the _Ending of a
@@ -353,29 +363,14 @@ def _end(reservation_id: UUID, user, decide) -> Reservation:
     if seen.status != ReservationStatus.PENDING:
         decide(seen, now)
         return seen
-    if seen.expires_at > now:
-        ending = decide(seen, now)
-        if _release(
-            [seen],
-            status=ending.status,
-            movement_type=ending.movement_type,
-            now=now,
-            on_hand_leaves=ending.on_hand_leaves,
-            unless_changed=True,
-        ):
-            return seen
+    if seen.expires_at > now and decide(seen, now).apply(seen, now, unless_changed=True):
+        return seen
     with transaction.atomic():
         reservation = _locked_own(reservation_id, user)
         now = timezone.now()
         ending = decide(reservation, now)
         if ending is not None:
-            _release(
-                [reservation],
-                status=ending.status,
-                movement_type=ending.movement_type,
-                now=now,
-                on_hand_leaves=ending.on_hand_leaves,
-            )
+            ending.apply(reservation, now)
     return reservation
 
 

@@ -8,7 +8,7 @@ from apps.core.migration_ops import PostgresOnlySQL
 # take their locks first, in the global order (a reservation, then stock rows by
 # primary key), and each statement after that reads a fresh snapshot (READ
 # COMMITTED), so every check sees what committed before the locks were granted.
-FUNCTIONS = """
+RESERVE = """
 -- Hold units of stock rows for a new reservation: lock the rows, re-check that
 -- every product is still on sale, and (p_checked: the allocation was made from
 -- a read without locks) that every row still has its units free and holds no
@@ -71,7 +71,9 @@ BEGIN
     RETURN written;
 END;
 $$;
+"""
 
+RELEASE = """
 -- End pending reservations: lock their stock rows (by primary key), close their
 -- lines, give the units back (or ship them: p_ship), stamp the reservations
 -- with p_status and write one movement per line whose after-values are the
@@ -152,7 +154,7 @@ class Migration(migrations.Migration):
 
     operations = [
         PostgresOnlySQL(
-            FUNCTIONS,
+            RESERVE + RELEASE,
             reverse_sql="DROP FUNCTION reservations_release(uuid[], varchar, varchar, boolean, "
             "timestamptz, timestamptz); DROP FUNCTION reservations_reserve(uuid, bigint, varchar, "
             "timestamptz, timestamptz, uuid[], bigint[], bigint[], boolean);",
