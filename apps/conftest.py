@@ -33,13 +33,29 @@ def pytest_runtest_call(item):
     return result
 
 
+def _no_fractional_number(text: str):
+    raise AssertionError(
+        f"the response holds the JSON number {text}: API.md has no fractional numbers "
+        "(quantities and points are integers, money is a string)"
+    )
+
+
+class ContractClient(APIClient):
+    """An API client whose `response.json()` also holds the body to API.md's
+    types: an integer rendered as `3.0` fails the test that reads it."""
+
+    def _parse_json(self, response, **extra):
+        extra.setdefault("parse_float", _no_fractional_number)
+        return super()._parse_json(response, **extra)
+
+
 @pytest.fixture
 def api_client() -> APIClient:
-    return APIClient()
+    return ContractClient()
 
 
 def client_for(user) -> APIClient:
-    client = APIClient()
+    client = ContractClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {PlatformAccessToken.for_user(user)}")
     return client
 

@@ -32,12 +32,14 @@ class _Client:
 
         self.app, self.token = WSGIHandler(), token
 
-    def __call__(self, method: str, path: str, body: dict | None = None) -> tuple[int, bytes]:
+    def __call__(
+        self, method: str, path: str, body: dict | None = None, query: str = ""
+    ) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else b""
         environ = {
             "REQUEST_METHOD": method,
             "PATH_INFO": path,
-            "QUERY_STRING": "",
+            "QUERY_STRING": query,
             "SERVER_NAME": "127.0.0.1",
             "SERVER_PORT": "8000",
             "SERVER_PROTOCOL": "HTTP/1.1",
@@ -58,8 +60,20 @@ class _Client:
             response.close()  # request_finished, as a server sends it
         return int(status[0].split()[0]), content
 
+    def get_json(self, path_and_query: str):
+        path, _, query = path_and_query.partition("?")
+        status, content = self(path=path, method="GET", query=query)
+        if status != 200:
+            raise RuntimeError(f"GET {path_and_query} answered {status}: {content[:300]!r}")
+        return json.loads(content)
 
-def _probes(client: _Client, products: list[str]) -> dict[str, tuple[int, Callable[[int], None]]]:
+
+BULK = 100  # products per bulk availability request, as the catalog benchmark
+
+
+def _probes(
+    client: _Client, products: list[str], catalog: dict[str, str]
+) -> dict[str, tuple[int, Callable[[int], None]]]:
     """name -> (requests per call, call(i))."""
 
     def expect(answer: tuple[int, bytes], status: int) -> bytes:
@@ -78,6 +92,13 @@ def _probes(client: _Client, products: list[str]) -> dict[str, tuple[int, Callab
     return {
         "noop": (1, lambda i: expect(client("GET", "/bench/noop/"), 200)),
         "products list, first page": (1, lambda i: expect(client("GET", "/api/v1/products/"), 200)),
+        **{
+            f"products list, {name}": (
+                1,
+                lambda i, query=query: expect(client("GET", "/api/v1/products/", query=query), 200),
+            )
+            for name, query in catalog.items()
+        },
         "availability, one product": (
             1,
             lambda i: expect(
@@ -85,7 +106,33 @@ def _probes(client: _Client, products: list[str]) -> dict[str, tuple[int, Callab
                 200,
             ),
         ),
+        f"availability, {BULK} products": (
+            1,
+            lambda i: expect(
+                client(
+                    "POST",
+                    "/api/v1/stock/availability/",
+                    {"product_ids": [products[(i + k) % len(products)] for k in range(BULK)]},
+                ),
+                200,
+            ),
+        ),
         "reserve + cancel (2 requests)": (2, reserve_cancel),
+    }
+
+
+def _catalog_queries(context) -> dict[str, str]:
+    """The query strings of the catalog benchmark's list scenarios."""
+    from urllib.parse import urlencode
+
+    from .scenarios import catalog
+
+    deep = catalog.deep_cursors(context)[0]["cursor"]
+    band = catalog.price_band(context)[0]
+    return {
+        "deep cursor": urlencode({"cursor": deep, "page_size": catalog.PAGE_SIZE}),
+        "price range": urlencode({**band, "ordering": "-price"}),
+        "common word": urlencode(catalog.common_word(context)[0]),
     }
 
 
@@ -100,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from .context import Context
 
-    user_id = Context("http://127.0.0.1").bench_user_id("customer")
+    context = Context("http://127.0.0.1")
+    user_id = context.bench_user_id("customer")
     from django.contrib.auth import get_user_model
 
     token = str(PlatformAccessToken.for_user(get_user_model().objects.get(pk=user_id)))
@@ -119,9 +167,10 @@ def main(argv: list[str] | None = None) -> int:
         print("no product with free stock: run `make bench-seed` first", file=sys.stderr)
         return 1
     client = _Client(token)
+    context.get_json = client.get_json  # the walk to a deep cursor, in process too
     print("per request, in ms:")
     print(f"{'probe':<32} {'python cpu':>11} {'postgres cpu':>13} {'wall':>8}")
-    for name, (per_call, call) in _probes(client, products).items():
+    for name, (per_call, call) in _probes(client, products, _catalog_queries(context)).items():
         for i in range(50):  # warm: connection, prepared statements, caches
             call(i)
         with connection.cursor() as cursor:

@@ -13,24 +13,34 @@ A view declares what clients may order by and its default:
 
 The cursor is opaque (base64 of a small JSON document); a cursor or page size
 that does not decode is a 400 `invalid`, never a 404 or a 500.
+
+A hot list can skip the ORM and DRF's serializers: `paginate_json(fetch, ...)`
+hands `fetch` the page's `Keyset` (the position after which to read, the
+direction and the limit) and takes back rows already rendered as JSON, each with
+its position; `get_json_response()` writes the page around them.
 """
 
 import base64
 import binascii
 import json
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
-from django.db.models import BooleanField, QuerySet
+from django.db.models import BooleanField, Model, QuerySet
 from django.db.models.expressions import RawSQL
+from django.http import HttpResponse
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from .rendered import dumps, json_response
 
 INVALID_CURSOR = {"cursor": ["Invalid cursor."]}
 
@@ -61,12 +71,71 @@ def _decode(token: str) -> dict[str, Any]:
     return payload
 
 
-def _position_text(value) -> str | None:
+def position_text(value) -> str | None:
     if value is None:
         return None
     if isinstance(value, datetime):
         return value.isoformat()
     return str(value)
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """What a page reads: `limit` rows of `table` ordered by (`field`, the
+    primary key), both descending or both ascending, strictly after `after`
+    (the position's value and key, converted for the database) when there is
+    one. `column` and `key_column` are the two columns, quoted."""
+
+    table: str
+    field: str
+    key: str
+    column: str
+    key_column: str
+    descending: bool
+    after: tuple[Any, Any] | None
+    limit: int
+
+    def where_sql(self, alias: str | None = None) -> tuple[str, list[Any]]:
+        """The row comparison (empty without a position) and its parameters."""
+        if self.after is None:
+            return "", []
+        table = alias or self.table
+        op = "<" if self.descending else ">"
+        value, key = self.after
+        if self.column == self.key_column:
+            return f"{table}.{self.key_column} {op} %s", [key]
+        return f"({table}.{self.column}, {table}.{self.key_column}) {op} (%s, %s)", [value, key]
+
+    def order_sql(self, alias: str | None = None) -> str:
+        table, direction = alias or self.table, " DESC" if self.descending else ""
+        keys = [self.column] if self.column == self.key_column else [self.column, self.key_column]
+        return ", ".join(f"{table}.{key}{direction}" for key in keys)
+
+    def apply(self, queryset: QuerySet) -> QuerySet:
+        """`queryset`'s page: filtered to after the position, ordered, limited."""
+        if self.after is not None:
+            where, params = self.where_sql()
+            queryset = queryset.filter(RawSQL(where, params, output_field=BooleanField()))
+        sign = "-" if self.descending else ""
+        keys = [self.field] if self.field == self.key else [self.field, self.key]
+        return queryset.order_by(*(f"{sign}{key}" for key in keys))[: self.limit]
+
+    def json_row(self, row: dict[str, Any], rendered: dict[str, Any]) -> "JsonRow":
+        """A `values()` row and its rendering, as a JsonRow."""
+        return JsonRow(
+            position_text(row[self.field]),
+            str(row[self.key]),
+            dumps(rendered),
+        )
+
+
+class JsonRow(NamedTuple):
+    """A row rendered by `fetch`: its position (as `position_text` writes the
+    ordering value, and the key as text) and its JSON."""
+
+    position: str
+    key: str
+    json: str
 
 
 class KeysetPagination(BasePagination):
@@ -106,12 +175,28 @@ class KeysetPagination(BasePagination):
     # --- the query ------------------------------------------------------------
 
     def paginate_queryset(self, queryset: QuerySet, request, view=None) -> list:
+        keyset = self._keyset(request, view, queryset.model, connections[queryset.db])
+        return self._take(list(keyset.apply(queryset)))
+
+    def paginate_json(
+        self,
+        fetch: Callable[[Keyset], Sequence[JsonRow]],
+        request,
+        view,
+        model: type[Model],
+        *,
+        using: str = "default",
+    ) -> list[JsonRow]:
+        """The page's rows as `fetch` reads and renders them, for
+        `get_json_response`."""
+        return self._take(list(fetch(self._keyset(request, view, model, connections[using]))))
+
+    def _keyset(self, request, view, model: type[Model], connection) -> Keyset:
         self.request = request
         self.page_size_value = self.get_page_size(request)
         self.ordering = self.get_ordering(request, view)
         descending = self.ordering.startswith("-")
         self.field_name = self.ordering.lstrip("-")
-        model = queryset.model
         try:
             self.field = model._meta.get_field(self.field_name)
         except FieldDoesNotExist as exc:  # a view misconfiguration, not client input
@@ -125,38 +210,34 @@ class KeysetPagination(BasePagination):
                 {self.cursor_query_param: ["The cursor belongs to another ordering."]}
             )
         self.reverse = bool(cursor and cursor["r"])
-        # Walking backwards (a "previous" page) reads the index the other way.
-        scan_descending = descending != self.reverse
+        self.had_cursor = cursor is not None
+        after = None
         if cursor is not None:
-            queryset = queryset.filter(self._after(queryset, cursor, scan_descending))
-        sign = "-" if scan_descending else ""
-        keys = [f"{sign}{self.field_name}"]
-        if self.field_name != self.pk_field.name:
-            keys.append(f"{sign}{self.pk_field.name}")
-        rows = list(queryset.order_by(*keys)[: self.page_size_value + 1])
+            after = (
+                self._cursor_value(self.field, cursor["v"], connection),
+                self._cursor_value(self.pk_field, cursor["k"], connection),
+            )
+        qn = connection.ops.quote_name
+        return Keyset(
+            table=qn(model._meta.db_table),
+            field=self.field_name,
+            key=self.pk_field.name,
+            column=qn(self.field.column),
+            key_column=qn(self.pk_field.column),
+            # Walking backwards (a "previous" page) reads the index the other way.
+            descending=descending != self.reverse,
+            after=after,
+            limit=self.page_size_value + 1,
+        )
 
+    def _take(self, rows: list) -> list:
+        """The page from its rows plus one (which tells there is more)."""
         self.has_more = len(rows) > self.page_size_value
         rows = rows[: self.page_size_value]
         if self.reverse:
             rows.reverse()
         self.rows = rows
-        self.had_cursor = cursor is not None
         return rows
-
-    def _after(self, queryset: QuerySet, cursor: dict[str, Any], descending: bool) -> RawSQL:
-        connection = connections[queryset.db]
-        value = self._cursor_value(self.field, cursor["v"], connection)
-        key = self._cursor_value(self.pk_field, cursor["k"], connection)
-        qn = connection.ops.quote_name
-        table = qn(queryset.model._meta.db_table)
-        field_sql = f"{table}.{qn(self.field.column)}"
-        key_sql = f"{table}.{qn(self.pk_field.column)}"
-        op = "<" if descending else ">"
-        if self.field_name == self.pk_field.name:
-            return RawSQL(f"{key_sql} {op} %s", (key,), output_field=BooleanField())
-        return RawSQL(
-            f"({field_sql}, {key_sql}) {op} (%s, %s)", (value, key), output_field=BooleanField()
-        )
 
     @staticmethod
     def _cursor_value(field, raw, connection):
@@ -181,18 +262,19 @@ class KeysetPagination(BasePagination):
 
     # --- the response ---------------------------------------------------------
 
-    def _cursor_for(self, row, *, reverse: bool) -> str:
-        # Rows are model instances, or dicts from a `values()` queryset.
+    def _position(self, row) -> tuple[str | None, str]:
+        # Rows are model instances, dicts from a `values()` queryset or JsonRows.
+        if isinstance(row, JsonRow):
+            return row.position, row.key
         if isinstance(row, dict):
             value, key = row[self.field.attname], row[self.pk_field.attname]
         else:
             value, key = getattr(row, self.field.attname), row.pk
-        payload = {
-            "v": _position_text(value),
-            "k": str(key),
-            "r": reverse,
-            "o": self.ordering,
-        }
+        return position_text(value), str(key)
+
+    def _cursor_for(self, row, *, reverse: bool) -> str:
+        value, key = self._position(row)
+        payload = {"v": value, "k": key, "r": reverse, "o": self.ordering}
         url = self.request.build_absolute_uri()
         return replace_query_param(url, self.cursor_query_param, _encode(payload))
 
@@ -222,6 +304,12 @@ class KeysetPagination(BasePagination):
                 ]
             )
         )
+
+    def get_json_response(self) -> HttpResponse:
+        """The page of `paginate_json`, as `get_paginated_response` renders it."""
+        links = dumps({"next": self.get_next_link(), "previous": self.get_previous_link()})
+        results = ",".join(row.json for row in self.rows)
+        return json_response(f'{links[:-1]},"results":[{results}]}}')
 
     def get_paginated_response_schema(self, schema: dict) -> dict:
         return {

@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -9,9 +10,10 @@ from apps.core.schema import error_responses
 
 from . import services
 from .filters import ProductListFilterSerializer
-from .selectors import product_get, product_list, warehouse_get, warehouse_list
+from .listing import product_page
+from .models import Product
+from .selectors import product_get, warehouse_get, warehouse_list
 from .serializers import (
-    PRODUCT_FIELDS,
     ProductInputSerializer,
     ProductOutputSerializer,
     WarehouseInputSerializer,
@@ -38,14 +40,17 @@ from .serializers import (
 class ProductListCreateView(generics.ListAPIView):
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = ProductOutputSerializer
+    queryset = Product.objects.none()  # the schema's model; pages are read by product_page
     ordering_fields = ("name", "price", "created_at")
     default_ordering = "-created_at"
 
-    def get_queryset(self):
-        filters = ProductListFilterSerializer(data=self.request.query_params)
+    def list(self, request: Request, *args, **kwargs) -> HttpResponse:
+        filters = ProductListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
-        # Rows as dicts: no model instances to build for a page of results.
-        return product_list(**filters.validated_data).values(*PRODUCT_FIELDS)
+        self.paginator.paginate_json(
+            lambda keyset: product_page(keyset, **filters.validated_data), request, self, Product
+        )
+        return self.paginator.get_json_response()
 
     def post(self, request: Request) -> Response:
         data = ProductInputSerializer(data=request.data)

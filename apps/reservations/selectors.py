@@ -35,8 +35,12 @@ def reservation_get(*, reservation_id: UUID, user) -> Reservation:
 
 
 # The same for plain SQL over `stock_stock s`, with the time as parameter %(now)s.
-EXPIRED_HOLD_QUANTITY_SQL = """COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
-  WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= %(now)s), 0)"""
+# A row with nothing reserved has no pending line (the audit's invariant), so
+# its lines are not looked up; SUM of bigint is numeric, cast back so that the
+# API's integers are not rendered as decimals.
+EXPIRED_HOLD_QUANTITY_SQL = """CASE WHEN s.reserved = 0 THEN 0 ELSE COALESCE((
+  SELECT SUM(l.quantity) FROM reservations_line l
+   WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= %(now)s), 0)::bigint END"""
 
 
 def expired_hold_quantity(*, now=None):

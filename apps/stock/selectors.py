@@ -2,11 +2,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from django.db import connection
 from django.db.models import F, QuerySet
-from django.utils import timezone
 
-from apps.core.db import prepared_cursor
 from apps.core.exceptions import NotFound
 from apps.products.selectors import product_queryset
 
@@ -62,47 +59,11 @@ def _availability_rows(product_ids: list[UUID]) -> dict[UUID, ProductAvailabilit
     return result
 
 
-def _availability_sql() -> str:
-    from apps.reservations.selectors import EXPIRED_HOLD_QUANTITY_SQL
-
-    # The products of the catalog, each with its rows in active warehouses by
-    # reservation priority (a product without any comes once, with NULLs).
-    return f"""
-SELECT p.id, w.code, s.on_hand, s.reserved - {EXPIRED_HOLD_QUANTITY_SQL}
-  FROM products_product p
-  LEFT JOIN (stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active)
-         ON s.product_id = p.id
- WHERE p.id = ANY(%(products)s) AND p.deleted_at IS NULL
- ORDER BY w.priority, w.id
-"""
-
-
 def _availability(product_ids: list[UUID]) -> dict[UUID, ProductAvailability]:
-    """The availability of those of `product_ids` that are in the catalog: on
-    PostgreSQL one prepared statement (this is read on every product page),
-    elsewhere through the ORM. The tests run both on PostgreSQL."""
-    if connection.vendor == "postgresql":
-        return _availability_prepared(product_ids)
-    return _availability_portable(product_ids)
-
-
-def _availability_portable(product_ids: list[UUID]) -> dict[UUID, ProductAvailability]:
+    """The availability of those of `product_ids` that are in the catalog. (The
+    API reads it rendered by PostgreSQL: apps/stock/availability.py.)"""
     known = product_queryset().filter(pk__in=product_ids).values_list("pk", flat=True)
     return _availability_rows(list(known))
-
-
-def _availability_prepared(product_ids: list[UUID]) -> dict[UUID, ProductAvailability]:
-    with prepared_cursor() as cursor:
-        cursor.execute(_availability_sql(), {"products": product_ids, "now": timezone.now()})
-        rows = cursor.fetchall()
-    result: dict[UUID, ProductAvailability] = {}
-    for product_id, code, on_hand, reserved in rows:
-        availability = result.setdefault(product_id, ProductAvailability(product_id=product_id))
-        if code is not None:
-            availability.warehouses.append(
-                WarehouseAvailability(code=code, on_hand=on_hand, reserved=reserved)
-            )
-    return result
 
 
 def availability_get(*, product_id: UUID) -> ProductAvailability:

@@ -1,3 +1,4 @@
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
@@ -5,12 +6,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.permissions import IsWarehouseAdmin
+from apps.core.rendered import dumps, json_response
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 from apps.transactions.selectors import movement_list
 
 from . import selectors, services
+from .availability import availability_rendered
 from .serializers import (
     BulkAvailabilityInputSerializer,
     BulkAvailabilityOutputSerializer,
@@ -23,6 +27,7 @@ from .serializers import (
     StockListFilterSerializer,
     StockMovementOutputSerializer,
     StockOutputSerializer,
+    bulk_product_ids,
 )
 
 
@@ -35,9 +40,11 @@ class ProductAvailabilityView(APIView):
         summary="What can be sold of a product, in total and per warehouse",
         responses={200: ProductAvailabilityOutputSerializer, **error_responses(404)},
     )
-    def get(self, request: Request, pk) -> Response:
-        availability = selectors.availability_get(product_id=pk)
-        return Response(ProductAvailabilityOutputSerializer(availability).data)
+    def get(self, request: Request, pk) -> HttpResponse:
+        rendered = availability_rendered([pk]).get(pk)
+        if rendered is None:
+            raise NotFound("Product not found.", details={"product_id": str(pk)})
+        return json_response(rendered)
 
 
 class BulkAvailabilityView(APIView):
@@ -51,14 +58,11 @@ class BulkAvailabilityView(APIView):
         responses={200: BulkAvailabilityOutputSerializer, **error_responses(400)},
     )
     def post(self, request: Request) -> Response:
-        data = BulkAvailabilityInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        results, not_found = selectors.availability_bulk(
-            product_ids=data.validated_data["product_ids"]
-        )
-        return Response(
-            BulkAvailabilityOutputSerializer({"results": results, "not_found": not_found}).data
-        )
+        wanted = list(dict.fromkeys(bulk_product_ids(request.data)))
+        found = availability_rendered(wanted)
+        results = ",".join(found[pid] for pid in wanted if pid in found)
+        not_found = dumps([str(pid) for pid in wanted if pid not in found])
+        return json_response(f'{{"results":[{results}],"not_found":{not_found}}}')
 
 
 class StockListView(generics.ListAPIView):

@@ -53,57 +53,87 @@ SEED = 42  # the same samples from one run to the next, on the same data
 # write script must keep the audit's invariants (it runs the endpoint's own
 # transaction). None: no SQL ceiling yet.
 
-# Variants: none. The list's query as captured by --show-sql.
-LIST_FIRST_PAGE_SQL: str | None = """
-SELECT created_at, updated_at, id, sku, name, description, price, status,
-       sale_starts_at, sale_ends_at, deleted_at
-  FROM products_product
- WHERE deleted_at IS NULL
- ORDER BY created_at DESC, id DESC
- LIMIT 21
+
+# The list's statement (apps/products/listing.py, _page_sql) as captured by
+# --show-sql: the page, then each row rendered as JSON.
+def _time(column: str, utc: str) -> str:
+    return (
+        f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {column}) = "
+        f"""{column} THEN 'YYYY-MM-DD"T"HH24:MI:SS"{utc}"' """
+        f"""ELSE 'YYYY-MM-DD"T"HH24:MI:SS.US"{utc}"' END)"""
+    )
+
+
+def _list_sql(where: str, order: str, position: str) -> str:
+    rendered = ", ".join(
+        [
+            "p.id AS id, p.sku AS sku, p.name AS name, p.description AS description",
+            "p.price::text AS price, p.status AS status",
+            *(
+                f"{_time('p.' + name, 'Z')} AS {name}"
+                for name in ("sale_starts_at", "sale_ends_at", "created_at", "updated_at")
+            ),
+        ]
+    )
+    return f"""
+SELECT {position}, p.id::text, row_to_json(r)::text
+  FROM (SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
+               created_at, updated_at
+          FROM products_product p
+         WHERE p.deleted_at IS NULL{where}
+         ORDER BY {order}
+         LIMIT 21) p
+ CROSS JOIN LATERAL (SELECT {rendered}) r
+ ORDER BY {order}
 """
+
+
+_NEWEST = "p.created_at DESC, p.id DESC"
+_CREATED = _time("p.created_at", "+00:00")
+# Variants: none.
+LIST_FIRST_PAGE_SQL: str | None = _list_sql("", _NEWEST, _CREATED)
 # {{cursor}} and the decoded cursor's fields: {{cursor_v}} (position value),
 # {{cursor_k}} (position id), {{cursor_r}}, {{cursor_o}}.
-LIST_DEEP_CURSOR_SQL: str | None = """
-SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
-       created_at, updated_at
-  FROM products_product
- WHERE deleted_at IS NULL
-   AND (created_at, id) < ({{cursor_v}}::timestamptz, {{cursor_k}}::uuid)
- ORDER BY created_at DESC, id DESC
- LIMIT 21
-"""
+LIST_DEEP_CURSOR_SQL: str | None = _list_sql(
+    "\n   AND (p.created_at, p.id) < ({{cursor_v}}::timestamptz, {{cursor_k}}::uuid)",
+    _NEWEST,
+    _CREATED,
+)
 # {{q}}: one word.
-SEARCH_SQL: str | None = """
-SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
-       created_at, updated_at
-  FROM products_product
- WHERE deleted_at IS NULL
-   AND search_vector @@ websearch_to_tsquery('english', {{q}})
- ORDER BY created_at DESC, id DESC
- LIMIT 21
-"""
+SEARCH_SQL: str | None = _list_sql(
+    "\n   AND p.search_vector @@ websearch_to_tsquery('english', {{q}})", _NEWEST, _CREATED
+)
 # {{min_price}}, {{max_price}} (strings; cast with ::numeric); ordering -price.
-PRICE_RANGE_SQL: str | None = """
-SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
-       created_at, updated_at
-  FROM products_product
- WHERE deleted_at IS NULL
-   AND price >= {{min_price}}::numeric AND price <= {{max_price}}::numeric
- ORDER BY price DESC, id DESC
- LIMIT 21
-"""
-# The endpoint's one statement (apps/stock/selectors.py, _availability_sql),
+PRICE_RANGE_SQL: str | None = _list_sql(
+    "\n   AND p.price >= {{min_price}}::numeric AND p.price <= {{max_price}}::numeric",
+    "p.price DESC, p.id DESC",
+    "p.price::text",
+)
+# The endpoints' one statement (apps/stock/availability.py, _availability_sql),
 # for {{product_ids}}: an ARRAY['uuid', ...] (cast with ::uuid[]).
 _AVAILABILITY_SQL = """
-SELECT p.id, w.code, s.on_hand,
-       s.reserved - COALESCE((SELECT SUM(l.quantity) FROM reservations_line l
-                               WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)
+SELECT p.id, row_to_json(t)::text
   FROM products_product p
-  LEFT JOIN (stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active)
-         ON s.product_id = p.id
- WHERE p.id = ANY({ids}::uuid[]) AND p.deleted_at IS NULL
- ORDER BY w.priority, w.id;
+  CROSS JOIN LATERAL (
+    SELECT p.id AS product_id,
+           COALESCE(SUM(a.on_hand), 0)::bigint AS on_hand,
+           COALESCE(SUM(a.reserved), 0)::bigint AS reserved,
+           COALESCE(SUM(a.on_hand - a.reserved), 0)::bigint AS available,
+           ('[' || COALESCE(string_agg(row_to_json(line)::text, ','
+                                       ORDER BY a.priority, a.warehouse_id), '')
+                || ']')::json AS warehouses
+      FROM (SELECT w.priority, s.warehouse_id, w.code, s.on_hand,
+                   s.reserved - CASE WHEN s.reserved = 0 THEN 0 ELSE COALESCE((
+                       SELECT SUM(l.quantity) FROM reservations_line l
+                        WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)::bigint
+                   END AS reserved
+              FROM stock_stock s
+              JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active
+             WHERE s.product_id = p.id) a
+     CROSS JOIN LATERAL (SELECT a.code, a.on_hand, a.reserved,
+                                a.on_hand - a.reserved AS available) line
+  ) t
+ WHERE p.id = ANY({ids}::uuid[]) AND p.deleted_at IS NULL;
 """
 # {{product_id}}.
 AVAILABILITY_ONE_SQL: str | None = _AVAILABILITY_SQL.format(ids="ARRAY[{{product_id}}]")

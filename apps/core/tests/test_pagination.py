@@ -12,8 +12,9 @@ from rest_framework.test import APIClient
 
 from apps.core.tests.test_api_errors import assert_envelope
 from apps.products.tests.factories import ProductFactory
+from apps.products.tests.paths import product_page_path  # noqa: F401 (a fixture)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("product_page_path")]
 
 PRODUCTS = "/api/v1/products/"
 ORDERINGS = ["name", "-name", "price", "-price", "created_at", "-created_at"]

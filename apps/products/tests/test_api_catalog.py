@@ -11,6 +11,7 @@ from django.utils import timezone
 from apps.core.tests.test_api_errors import assert_envelope
 from apps.products.models import Product, ProductStatus, Warehouse
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.paths import product_page_path  # noqa: F401 (a fixture)
 from apps.stock.tests.helpers import hold, stock_of
 from apps.transactions.models import StockMovement
 
@@ -60,6 +61,7 @@ def valid_product_payload(**overrides) -> dict:
 # --- list: public, default order, filters ---------------------------------------------
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_is_public_and_paginated(api_client):
     # given
     product = ProductFactory()
@@ -76,6 +78,7 @@ def test_product_list_is_public_and_paginated(api_client):
     assert row["price"] == "100.00"
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_orders_newest_first_by_default(api_client):
     # given products created at distinct times, inserted out of order
     now = timezone.now()
@@ -88,6 +91,7 @@ def test_product_list_orders_newest_first_by_default(api_client):
     assert ids_of(response) == [str(newest.id), str(middle.id), str(oldest.id)]
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_returns_20_rows_per_page_by_default(api_client):
     # given
     ProductFactory.create_batch(21)
@@ -98,6 +102,7 @@ def test_product_list_returns_20_rows_per_page_by_default(api_client):
     assert body["next"] is not None
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_filters_by_status(api_client):
     # given
     active = ProductFactory(status=ProductStatus.ACTIVE)
@@ -109,6 +114,7 @@ def test_product_list_filters_by_status(api_client):
     assert ids_of(api_client.get(PRODUCTS, {"status": "discontinued"})) == [str(discontinued.id)]
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_filters_by_min_and_max_price_inclusive(api_client):
     # given
     cheap = ProductFactory(price=Decimal("5.00"))
@@ -124,6 +130,7 @@ def test_product_list_filters_by_min_and_max_price_inclusive(api_client):
     assert between == {str(mid.id)}
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_filters_by_exact_sku(api_client):
     # given
     wanted = ProductFactory(sku="ABC-1")
@@ -135,6 +142,7 @@ def test_product_list_filters_by_exact_sku(api_client):
     assert ids_of(response) == [str(wanted.id)]
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_q_finds_stemmed_word_in_name(api_client):
     # given
     chairs = ProductFactory(name="Oak Chairs", description="Sturdy seating.")
@@ -149,6 +157,7 @@ def test_product_list_q_finds_stemmed_word_in_name(api_client):
     assert by_absent_word == []
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_q_excludes_words_with_websearch_minus(api_client):
     # given
     oak = ProductFactory(name="Oak Chair", description="")
@@ -162,6 +171,7 @@ def test_product_list_q_excludes_words_with_websearch_minus(api_client):
     assert without_minus == {str(oak.id), str(pine.id)}
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_q_matches_description(api_client):
     # given
     lamp = ProductFactory(name="Desk Lamp", description="Brushed walnut finish.")
@@ -172,6 +182,7 @@ def test_product_list_q_matches_description(api_client):
     assert ids_of(response) == [str(lamp.id)]
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_combines_filters(api_client):
     # given
     wanted = ProductFactory(name="Oak Chair", price=Decimal("50.00"), status="active")
@@ -186,6 +197,7 @@ def test_product_list_combines_filters(api_client):
     assert ids_of(response) == [str(wanted.id)]
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_ignores_unknown_query_parameters(api_client):
     # given
     product = ProductFactory()
@@ -199,6 +211,7 @@ def test_product_list_ignores_unknown_query_parameters(api_client):
 
 
 @pytest.mark.parametrize("ordering", ORDERINGS)
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_sorts_by_each_ordering(api_client, ordering):
     # given products whose names, prices and creation times disagree, with ties
     now = timezone.now()
@@ -244,6 +257,7 @@ def test_product_list_sorts_by_each_ordering(api_client, ordering):
         ({"sku": "S" * 65}, "sku"),
     ],
 )
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_returns_400_invalid_naming_the_parameter_when_input_is_bad(
     api_client, params, named
 ):
@@ -256,6 +270,7 @@ def test_product_list_returns_400_invalid_naming_the_parameter_when_input_is_bad
     assert named in error["details"]
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_returns_400_when_cursor_comes_from_another_ordering(api_client):
     # given a cursor from a page ordered by price
     ProductFactory.create_batch(3)
@@ -268,6 +283,7 @@ def test_product_list_returns_400_when_cursor_comes_from_another_ordering(api_cl
     assert "cursor" in error["details"]
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_accepts_q_of_exactly_200_chars(api_client):
     # given
     ProductFactory()
@@ -738,6 +754,7 @@ def test_warehouse_detail_returns_4xx_when_id_overflows_bigint(staff_client):
 # --- query counts ---------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_page_takes_one_query(api_client, django_assert_num_queries):
     # given
     ProductFactory.create_batch(25)
@@ -748,6 +765,7 @@ def test_product_list_page_takes_one_query(api_client, django_assert_num_queries
     assert len(response.json()["results"]) == 20
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_page_with_search_and_filters_takes_one_query(
     api_client, django_assert_num_queries
 ):
@@ -761,6 +779,7 @@ def test_product_list_page_with_search_and_filters_takes_one_query(
     assert len(response.json()["results"]) == 20
 
 
+@pytest.mark.usefixtures("product_page_path")
 def test_product_list_next_page_takes_one_query(api_client, django_assert_num_queries):
     # given
     ProductFactory.create_batch(25)
@@ -803,3 +822,58 @@ def test_product_rendering_matches_drf_field_by_field_rendering():
     generic = serializers.ModelSerializer.to_representation(serializer, product)
     assert serializer.to_representation(product) == dict(generic)
     assert serializer.to_representation(row) == dict(generic)
+
+
+TRICKY_TEXTS = [
+    'Say "hi" \\ and /back/',
+    "line\nbreak\ttab\x01\x1f\x7f",
+    "Crème brûlée ☕ 🪑 中文",
+    "line\u2028separator\u2029paragraph",
+    "",
+]
+
+
+@pytest.mark.usefixtures("product_page_path")
+@pytest.mark.parametrize("ordering", ORDERINGS)
+def test_product_list_pages_are_the_bytes_drf_renders_from_the_models(api_client, ordering):
+    # given products with unusual text, every field set or empty, and times with
+    # and without microseconds
+    from rest_framework.renderers import JSONRenderer
+
+    from apps.products.serializers import ProductOutputSerializer
+
+    now = timezone.now().replace(microsecond=123456)
+    for i, text in enumerate(TRICKY_TEXTS):
+        window = (
+            {"sale_starts_at": now.replace(microsecond=0), "sale_ends_at": now} if i % 2 else {}
+        )
+        product = ProductFactory(
+            name=text or "Plain",
+            description=text,
+            price=Decimal(["0", "0.50", "99999999.99", "12", "1234.05"][i]),
+            status=ProductStatus.INACTIVE if i == 2 else ProductStatus.ACTIVE,
+            **window,
+        )
+        Product.objects.filter(pk=product.pk).update(
+            created_at=now - timedelta(minutes=i, microseconds=0 if i % 2 else 123456 - i)
+        )
+    # when every page is read, two rows at a time
+    url, pages = PRODUCTS, []
+    params = {"ordering": ordering, "page_size": 2}
+    while url:
+        response = api_client.get(url, params)
+        assert response.status_code == 200
+        pages.append(response)
+        url, params = response.json()["next"], None
+    # then each page is what DRF renders from the models, byte for byte
+    assert len(pages) == 3
+    for response in pages:
+        body = response.json()
+        products = [Product.objects.get(pk=row["id"]) for row in body["results"]]
+        expected = {
+            "next": body["next"],
+            "previous": body["previous"],
+            "results": [ProductOutputSerializer(p).data for p in products],
+        }
+        assert response.content == JSONRenderer().render(expected)
+        assert response["Content-Type"] == "application/json"

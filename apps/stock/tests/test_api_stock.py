@@ -323,10 +323,10 @@ def test_adjust_needs_a_reason(warehouse_client, product, warehouse):
 def availability_path(request, monkeypatch):
     """The prepared statement of PostgreSQL, and the ORM version the embedded
     default runs, must answer the same."""
-    from apps.stock import selectors
+    from apps.stock import availability
 
     if request.param == "portable":
-        monkeypatch.setattr(selectors, "_availability_prepared", selectors._availability_portable)
+        monkeypatch.setattr(availability, "_rendered_sql", availability._rendered_portable)
     return request.param
 
 
@@ -525,3 +525,95 @@ def test_availability_renders_exactly_what_its_declared_fields_render(product):
     # then the response carries the same
     assert serializer.data == json.loads(JSONRenderer().render(declared))
     assert [w["available"] for w in serializer.data["warehouses"]] == [5, 5]
+
+
+@pytest.mark.usefixtures("availability_path")
+def test_availability_responses_are_the_bytes_drf_renders_from_the_selectors(api_client):
+    # given a product with a live hold, an expired one not yet swept, stock in a
+    # closed warehouse and two warehouses of one priority; one without stock;
+    # one deleted
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework.renderers import JSONRenderer
+
+    from apps.reservations.models import Reservation, ReservationLine
+    from apps.reservations.tests.factories import reserve
+    from apps.stock.selectors import availability_bulk, availability_get
+    from apps.stock.serializers import (
+        BulkAvailabilityOutputSerializer,
+        ProductAvailabilityOutputSerializer,
+    )
+
+    held, empty, gone = ProductFactory.create_batch(3)
+    first, twin = WarehouseFactory(code="TIE-B", priority=1), WarehouseFactory(code="TIE-A")
+    twin.priority = 1
+    twin.save()
+    stock_of(held, first, 8)
+    stock_of(held, twin, 4)
+    stock_of(held, WarehouseFactory(priority=0, is_active=False), 100)
+    reserve(held, 2, warehouse=first)
+    due = reserve(held, 3, warehouse=twin)
+    past = timezone.now() - timedelta(seconds=1)
+    Reservation.objects.filter(pk=due.pk).update(expires_at=past)
+    ReservationLine.objects.filter(reservation_id=due.pk).update(expires_at=past)
+    gone.deleted_at = timezone.now()
+    gone.save()
+    unknown = uuid.uuid4()
+    # when
+    one = api_client.get(f"/api/v1/products/{held.pk}/availability/")
+    ids = [held.pk, unknown, empty.pk, gone.pk, held.pk]
+    bulk = api_client.post(BULK, {"product_ids": [str(i) for i in ids]}, format="json")
+    # then each is what DRF renders from the selectors' figures, byte for byte
+    expected = ProductAvailabilityOutputSerializer(availability_get(product_id=held.pk)).data
+    assert one.content == JSONRenderer().render(expected)
+    assert one.json()["reserved"] == 2 and one.json()["available"] == 10
+    results, not_found = availability_bulk(product_ids=ids)
+    expected = BulkAvailabilityOutputSerializer({"results": results, "not_found": not_found}).data
+    assert bulk.content == JSONRenderer().render(expected)
+    assert [r["product_id"] for r in bulk.json()["results"]] == [str(held.pk), str(empty.pk)]
+    assert bulk.json()["not_found"] == [str(unknown), str(gone.pk)]
+    assert (one["Content-Type"], bulk["Content-Type"]) == ("application/json",) * 2
+
+
+GOOD_ID = "9b2f1c2e-3d4a-4b5c-8d6e-7f8091a2b3c4"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"product_ids": [GOOD_ID]},
+        {"product_ids": [GOOD_ID.upper(), GOOD_ID.replace("-", ""), f"{{{GOOD_ID}}}"]},
+        {"product_ids": [f"urn:uuid:{GOOD_ID}"], "other": 1},
+        {"product_ids": [GOOD_ID] * 500},
+        {"product_ids": [GOOD_ID] * 501},
+        {"product_ids": []},
+        {"product_ids": [GOOD_ID, 7]},
+        {"product_ids": [GOOD_ID, "nope"]},
+        {"product_ids": [GOOD_ID, None]},
+        {"product_ids": [[GOOD_ID]]},
+        {"product_ids": GOOD_ID},
+        {"product_ids": {"0": GOOD_ID}},
+        {"other": [GOOD_ID]},
+        [GOOD_ID],
+        "text",
+    ],
+)
+def test_bulk_ids_are_read_as_the_serializer_reads_them(body):
+    from rest_framework.exceptions import ValidationError
+
+    from apps.stock.serializers import BulkAvailabilityInputSerializer, bulk_product_ids
+
+    def outcome(read):
+        try:
+            return read()
+        except ValidationError as error:
+            return error.detail
+
+    serializer = BulkAvailabilityInputSerializer(data=body)
+
+    def by_serializer():
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data["product_ids"]
+
+    assert outcome(lambda: bulk_product_ids(body)) == outcome(by_serializer)
