@@ -40,6 +40,8 @@ def _availability_sql() -> str:
     # Each product of the catalog with its totals and its rows in active
     # warehouses by reservation priority (none: zeros and an empty list).
     # string_agg rather than json_agg, which writes ", " between elements.
+    # OFFSET 0 keeps `a` a subquery: flattened, each use of a.reserved below
+    # would run its lookup of expired lines again.
     return f"""
 SELECT p.id, row_to_json(t)::text
   FROM products_product p
@@ -55,7 +57,8 @@ SELECT p.id, row_to_json(t)::text
                    s.reserved - {EXPIRED_HOLD_QUANTITY_SQL} AS reserved
               FROM stock_stock s
               JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active
-             WHERE s.product_id = p.id) a
+             WHERE s.product_id = p.id
+            OFFSET 0) a
      CROSS JOIN LATERAL (SELECT a.code, a.on_hand, a.reserved,
                                 a.on_hand - a.reserved AS available) line
   ) t
