@@ -110,25 +110,45 @@ def reserve(
     return len(allocation)
 
 
-@transaction.atomic
-def release(
+def end_pending(
     *,
-    reservation_ids: list[UUID],
+    reservation_id: UUID,
+    user_id: int,
+    any_user: bool,
     status: str,
     movement_type: str,
     now: datetime,
     ship: bool,
-    unless_changed_from: datetime | None = None,
-) -> list[tuple]:
-    if unless_changed_from is not None:
-        (reservation_id,) = reservation_ids
+) -> tuple[Reservation | None, list[tuple]]:
+    seen = reservation_get(reservation_id=reservation_id)
+    if (
+        seen is None
+        or not (any_user or seen.user_id == user_id)
+        or seen.status != ReservationStatus.PENDING
+        or seen.expires_at <= now
+    ):
+        return seen, []
+    with transaction.atomic():
         locked = reservation_lock(reservation_id=reservation_id)
         if not (
             locked
             and locked.status == ReservationStatus.PENDING
-            and locked.expires_at == unless_changed_from
+            and locked.expires_at == seen.expires_at
         ):
-            return []
+            return seen, []
+        return seen, release(
+            reservation_ids=[reservation_id],
+            status=status,
+            movement_type=movement_type,
+            now=now,
+            ship=ship,
+        )
+
+
+@transaction.atomic
+def release(
+    *, reservation_ids: list[UUID], status: str, movement_type: str, now: datetime, ship: bool
+) -> list[tuple]:
     stock_lock_of_pending_lines(reservation_ids=reservation_ids)
     lines = list(
         ReservationLine.objects.filter(reservation_id__in=reservation_ids, pending=True)

@@ -147,24 +147,38 @@ def _release(
     now: datetime,
     stock_rows: dict[int, Stock] | None = None,
     on_hand_leaves: bool = False,
-    unless_changed: bool = False,
-) -> bool:
+) -> None:
     """End pending reservations the caller holds locked: lock their stock rows,
     give back (or, for a confirm, ship) their units, close their lines, write the
-    movements. With `unless_changed` (one reservation, not locked by the caller):
-    lock it first and go on only if it is still pending with the expiry it was
-    read with; False (nothing done) otherwise.
-    `stock_rows`, when given, are kept in step with the database."""
+    movements. `stock_rows`, when given, are kept in step with the database."""
     released = store().release(
         reservation_ids=[r.pk for r in reservations],
         status=status.value,
         movement_type=movement_type.value,
         now=now,
         ship=on_hand_leaves,
-        unless_changed_from=reservations[0].expires_at if unless_changed else None,
     )
-    if unless_changed and not released:
-        return False
+    _record_release(
+        reservations,
+        released,
+        status=status,
+        now=now,
+        stock_rows=stock_rows,
+        on_hand_leaves=on_hand_leaves,
+    )
+
+
+def _record_release(
+    reservations: list[Reservation],
+    released: list[tuple],
+    *,
+    status: ReservationStatus,
+    now: datetime,
+    stock_rows: dict[int, Stock] | None = None,
+    on_hand_leaves: bool = False,
+) -> None:
+    """What a release wrote (its lines, as the store answers them), on the
+    reservations and stock rows in memory."""
     by_reservation: dict[UUID, list[ReservationLine]] = defaultdict(list)
     for reservation_id, stock_id, product_id, warehouse_id, code, quantity in released:
         by_reservation[reservation_id].append(
@@ -190,7 +204,6 @@ def _release(
             line.expires_at = reservation.expires_at
         reservation.status, reservation.updated_at = status, now
         setattr(reservation, stamp, now)
-    return True
 
 
 def holds_release_expired(rows: dict[int, Stock], now: datetime) -> None:
@@ -335,35 +348,52 @@ class _Ending:
     movement_type: MovementType
     on_hand_leaves: bool = False
 
-    def apply(self, reservation: Reservation, now: datetime, *, unless_changed=False) -> bool:
-        return _release(
+    def apply(self, reservation: Reservation, now: datetime) -> None:
+        _release(
             [reservation],
             status=self.status,
             movement_type=self.movement_type,
             now=now,
             on_hand_leaves=self.on_hand_leaves,
-            unless_changed=unless_changed,
         )
 
 
-def _end(reservation_id: UUID, user, decide) -> Reservation:
-    """Confirm and cancel: `decide(reservation, now)` answers the _Ending of a
-    pending hold, None to answer the reservation as it is, or raises a refusal.
+_CONFIRMED = _Ending(ReservationStatus.CONFIRMED, MovementType.CONFIRM, on_hand_leaves=True)
+_CANCELLED = _Ending(ReservationStatus.CANCELLED, MovementType.RELEASE)
+_EXPIRED = _Ending(ReservationStatus.EXPIRED, MovementType.EXPIRE)
 
-    Read first without a lock. A reservation that has ended never changes again,
-    so it is answered (or refused) from that read. A pending one within its time
-    is ended in one round trip that locks it and goes on only if it is still
-    pending with the expiry read. Anything else (past its expiry, or changed
-    meanwhile) is decided again under the reservation's lock."""
+
+def _end(reservation_id: UUID, user, decide, pending: _Ending) -> Reservation:
+    """Confirm and cancel: `decide(reservation, now)` answers the _Ending of a
+    pending hold, None to answer the reservation as it is, or raises a refusal;
+    `pending` is its answer for a pending hold within its time.
+
+    One round trip reads the reservation without a lock and, if it is the
+    caller's, pending and within its time, ends it `pending`'s way, locking it
+    and going on only if it is still pending with the expiry read. A reservation
+    that has ended never changes again, so it is answered (or refused) from that
+    read. Anything else (past its expiry, or changed meanwhile) is decided again
+    under the reservation's lock."""
+    from apps.core.roles import Role
+
     db = store()
     now = timezone.now()
-    seen = db.reservation_get(reservation_id=reservation_id)
+    seen, released = db.end_pending(
+        reservation_id=reservation_id,
+        user_id=user.pk,
+        any_user=user.has_role(Role.STAFF),
+        status=pending.status.value,
+        movement_type=pending.movement_type.value,
+        now=now,
+        ship=pending.on_hand_leaves,
+    )
     if seen is None or not _visible_to(seen, user):
         raise NotFound("Reservation not found.")
+    if released:
+        _record_release([seen], released, status=pending.status, now=now)
+        return seen
     if seen.status != ReservationStatus.PENDING:
         decide(seen, now)
-        return seen
-    if seen.expires_at > now and decide(seen, now).apply(seen, now, unless_changed=True):
         return seen
     with transaction.atomic():
         reservation = _locked_own(reservation_id, user)
@@ -383,7 +413,7 @@ def _confirming(reservation: Reservation, now: datetime) -> _Ending | None:
         raise InvalidState(details={"status": reservation.status})
     if reservation.expires_at <= now:
         raise ReservationExpired(details={"expires_at": reservation.expires_at.isoformat()})
-    return _Ending(ReservationStatus.CONFIRMED, MovementType.CONFIRM, on_hand_leaves=True)
+    return _CONFIRMED
 
 
 def _cancelling(reservation: Reservation, now: datetime) -> _Ending | None:
@@ -394,20 +424,20 @@ def _cancelling(reservation: Reservation, now: datetime) -> _Ending | None:
             "A confirmed reservation cannot be cancelled.", details={"status": reservation.status}
         )
     if reservation.expires_at <= now:
-        return _Ending(ReservationStatus.EXPIRED, MovementType.EXPIRE)
-    return _Ending(ReservationStatus.CANCELLED, MovementType.RELEASE)
+        return _EXPIRED
+    return _CANCELLED
 
 
 def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
     """pending -> confirmed: the units leave on_hand (shipped). Confirming again is
     a no-op; an expired hold cannot be confirmed."""
-    return _end(reservation_id, user, _confirming)
+    return _end(reservation_id, user, _confirming, _CONFIRMED)
 
 
 def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
     """pending -> cancelled: units go back. Cancelling a hold that no longer holds
     anything (cancelled, expired) answers it unchanged; a confirmed one is a 409."""
-    return _end(reservation_id, user, _cancelling)
+    return _end(reservation_id, user, _cancelling, _CANCELLED)
 
 
 @transaction.atomic

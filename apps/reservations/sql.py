@@ -163,23 +163,69 @@ def reserve(
 
 
 def release(
+    *, reservation_ids: list[UUID], status: str, movement_type: str, now: datetime, ship: bool
+) -> list[tuple]:
+    """End these pending reservations, which the caller holds locked
+    (reservations_release, migration 0002): (reservation_id, stock_id,
+    product_id, warehouse_id, warehouse code, quantity) per line released, in
+    line order."""
+    with prepared_cursor() as cursor:
+        cursor.execute(
+            "SELECT * FROM reservations_release(%s::uuid[], %s, %s, %s, %s, NULL)",
+            [reservation_ids, status, movement_type, ship, now],
+        )
+        return cursor.fetchall()
+
+
+# The reservation as committed, and the release of it when it is the caller's,
+# pending and not yet past `now`: reservations_release with the expiry read
+# locks it and goes on only if it is still pending with that expiry. Otherwise
+# the function gets an expiry no hold has, and does nothing (NULL would mean
+# "the caller holds the lock": release unconditionally).
+_END_PENDING = f"""
+SELECT {", ".join(f"r.{column}" for column in _RESERVATION_COLUMNS)},
+       x.reservation_id, x.stock_id, x.product_id, x.warehouse_id, x.code, x.quantity
+  FROM reservations_reservation r
+  LEFT JOIN LATERAL reservations_release(
+         ARRAY[r.id], %(status)s, %(type)s, %(ship)s, %(now)s,
+         CASE WHEN r.status = 'pending' AND r.expires_at > %(now)s
+                   AND (r.user_id = %(user)s OR %(any_user)s)
+              THEN r.expires_at ELSE '-infinity' END) x ON true
+ WHERE r.id = %(id)s
+"""
+
+
+def end_pending(
     *,
-    reservation_ids: list[UUID],
+    reservation_id: UUID,
+    user_id: int,
+    any_user: bool,
     status: str,
     movement_type: str,
     now: datetime,
     ship: bool,
-    unless_changed_from: datetime | None = None,
-) -> list[tuple]:
-    """End these pending reservations (reservations_release, migration 0002):
-    (reservation_id, stock_id, product_id, warehouse_id, warehouse code, quantity)
-    per line released, in line order. The caller holds the reservations locked;
-    or gives `unless_changed_from`, the expires_at it read of one reservation:
-    then it is locked here and released only if still pending with that expiry
-    (else nothing, and no line, comes back)."""
+) -> tuple[Reservation | None, list[tuple]]:
+    """The reservation as committed (None if there is none) and, when it is
+    `user_id`'s (or `any_user`), pending and not yet past `now`, its ending to
+    `status`, in one round trip: the lines released as `release` answers them.
+    No line: nothing was done (it was not one to end, or it changed after the
+    read), and the reservation is as read."""
     with prepared_cursor() as cursor:
         cursor.execute(
-            "SELECT * FROM reservations_release(%s::uuid[], %s, %s, %s, %s, %s::timestamptz)",
-            [reservation_ids, status, movement_type, ship, now, unless_changed_from],
+            _END_PENDING,
+            {
+                "id": reservation_id,
+                "user": user_id,
+                "any_user": any_user,
+                "status": status,
+                "type": movement_type,
+                "ship": ship,
+                "now": now,
+            },
         )
-        return cursor.fetchall()
+        rows = cursor.fetchall()
+    if not rows:
+        return None, []
+    width = len(_RESERVATION_COLUMNS)
+    seen = Reservation.from_db("default", _RESERVATION_COLUMNS, rows[0][:width])
+    return seen, [row[width:] for row in rows if row[width] is not None]

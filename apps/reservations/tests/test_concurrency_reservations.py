@@ -65,18 +65,22 @@ def _blocked_before_release(monkeypatch, call) -> _Competitor:
     is about to release there, holding the lock, `call` starts in another thread
     and is seen waiting on a lock in PostgreSQL; then the release goes on."""
     competitor = _Competitor(call)
-    real_release = services._release
+    store = services.store()
+    real_end_pending, real_release = store.end_pending, services._release
     this_thread = threading.current_thread()
 
-    def release_after_competitor_waits(*args, unless_changed=False, **kwargs):
+    def end_pending_finds_it_changed(**kwargs):
         if threading.current_thread() is this_thread:
-            if unless_changed:
-                return False  # as if the hold changed since it was read
-            if competitor.thread.ident is None:  # not started yet
-                competitor.thread.start()
-                wait_until_blocked_on_lock(count=1)
-        return real_release(*args, unless_changed=unless_changed, **kwargs)
+            return store.reservation_get(reservation_id=kwargs["reservation_id"]), []
+        return real_end_pending(**kwargs)
 
+    def release_after_competitor_waits(*args, **kwargs):
+        if threading.current_thread() is this_thread and competitor.thread.ident is None:
+            competitor.thread.start()
+            wait_until_blocked_on_lock(count=1)
+        return real_release(*args, **kwargs)
+
+    monkeypatch.setattr(store, "end_pending", end_pending_finds_it_changed)
     monkeypatch.setattr(services, "_release", release_after_competitor_waits)
     return competitor
 

@@ -3,10 +3,12 @@ cancel of a hold read without a lock; each goes on under its locks only if what
 it read still holds, and otherwise is decided again under the locks."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.tests.factories import UserFactory
+from apps.core.exceptions import NotFound
+from apps.core.testing import wait_until_blocked_on_lock
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
 from apps.reservations import orm, services
 from apps.reservations.models import Reservation
@@ -23,6 +25,7 @@ from apps.stock.tests.helpers import stock_of
 from apps.transactions.models import StockMovement
 
 from .test_api_reservations import make_due
+from .test_concurrency_reservations import _Competitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,7 +34,7 @@ def _lines(reservation) -> list[tuple[str, int]]:
     return sorted((line.warehouse.code, line.quantity) for line in reservation.line_list)
 
 
-def test_on_postgresql_a_reserve_and_its_cancel_are_two_statements_each(reservation_store):
+def test_on_postgresql_a_reserve_is_two_statements_and_its_cancel_one(reservation_store):
     if reservation_store is orm:
         pytest.skip("the ORM store takes its steps inside a transaction")
     product = ProductFactory()
@@ -43,14 +46,14 @@ def test_on_postgresql_a_reserve_and_its_cancel_are_two_statements_each(reservat
         )
     with CaptureQueriesContext(connection) as cancelling:
         reservation_cancel(reservation_id=held.pk, user=user)
-    # resolve, then the locking write; read, then the locking release: no BEGIN,
-    # no COMMIT, no lock held across a round trip.
+    # resolve, then the locking write; the cancel reads and releases in one: no
+    # BEGIN, no COMMIT, no lock held across a round trip.
     assert [q["sql"].split("(")[0].split()[-1] for q in reserving.captured_queries][1:] == [
         "reservations_reserve"
     ]
     assert len(reserving.captured_queries) == 2
-    assert len(cancelling.captured_queries) == 2
-    assert "reservations_release" in cancelling.captured_queries[1]["sql"]
+    assert len(cancelling.captured_queries) == 1
+    assert "reservations_release" in cancelling.captured_queries[0]["sql"]
     stock = Stock.objects.get()
     assert (stock.on_hand, stock.reserved) == (5, 0)
 
@@ -116,21 +119,20 @@ def test_an_expired_hold_on_a_row_is_ended_by_the_next_reserve_even_with_units_t
 
 
 @pytest.mark.parametrize("transition", [reservation_cancel, reservation_confirm])
-def test_a_hold_extended_after_the_read_is_ended_once_under_the_lock(monkeypatch, transition):
+def test_a_hold_extended_after_the_read_is_ended_once_under_the_lock(transition):
+    """Deterministic: an extend holds the reservation's lock, uncommitted; the end
+    reads the old expiry, then waits on the lock; the extend commits; the end
+    finds the expiry changed, decides again under the lock and ends it once."""
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 10)
     user = UserFactory()
     held = reserve(product, 3, user=user, ttl_seconds=60)
-    store = services.store()
-    real_get = store.reservation_get
-
-    def read_then_extend(**kwargs):
-        seen = real_get(**kwargs)
+    competitor = _Competitor(lambda: transition(reservation_id=held.pk, user=user))
+    with transaction.atomic():
         reservation_extend(reservation_id=held.pk, user=user, ttl_seconds=600)
-        return seen
-
-    monkeypatch.setattr(store, "reservation_get", read_then_extend)
-    ended = transition(reservation_id=held.pk, user=user)
+        competitor.thread.start()
+        wait_until_blocked_on_lock(count=1)
+    ended = competitor.result()
     expected = "cancelled" if transition is reservation_cancel else "confirmed"
     assert ended.status == expected
     assert Reservation.objects.get().status == expected
@@ -138,3 +140,29 @@ def test_a_hold_extended_after_the_read_is_ended_once_under_the_lock(monkeypatch
     shipped = 3 if transition is reservation_confirm else 0
     assert (stock.on_hand, stock.reserved) == (10 - shipped, 0)
     assert StockMovement.objects.filter(reservation_id=held.pk).exclude(type="reserve").count() == 1
+
+
+def test_a_hold_that_is_not_the_callers_is_a_404_and_stays_held():
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 10)
+    owner, stranger = UserFactory.create_batch(2)
+    held = reserve(product, 3, user=owner)
+    for transition in (reservation_cancel, reservation_confirm):
+        with pytest.raises(NotFound):
+            transition(reservation_id=held.pk, user=stranger)
+    assert Reservation.objects.get().status == "pending"
+    assert Stock.objects.get().reserved == 3
+
+
+def test_staff_end_anyones_hold_in_the_one_step():
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 10)
+    staff = UserFactory(is_staff=True)
+    held = reserve(product, 3, user=UserFactory())
+    with CaptureQueriesContext(connection) as cancelling:
+        ended = reservation_cancel(reservation_id=held.pk, user=staff)
+    assert ended.status == "cancelled" and Reservation.objects.get().status == "cancelled"
+    assert [(line.quantity, line.pending) for line in ended.line_list] == [(3, False)]
+    assert Stock.objects.get().reserved == 0
+    if services.store() is not orm:
+        assert len(cancelling.captured_queries) == 1
