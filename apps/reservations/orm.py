@@ -27,8 +27,8 @@ from .locks import (  # the store's lock functions: the names sql.py also has
 from .models import Reservation, ReservationLine, ReservationStatus
 
 __all__ = [
+    "end_pending",
     "release",
-    "reservation_get",
     "reservation_lock",
     "reserve",
     "resolve",
@@ -42,7 +42,7 @@ def resolve(*, product_ids: set[UUID], now: datetime) -> list[StockCandidate]:
     return stock_candidates(product_ids=product_ids)
 
 
-def reservation_get(*, reservation_id: UUID) -> Reservation | None:
+def _reservation_read(*, reservation_id: UUID) -> Reservation | None:
     return Reservation.objects.filter(pk=reservation_id).first()
 
 
@@ -120,7 +120,7 @@ def end_pending(
     now: datetime,
     ship: bool,
 ) -> tuple[Reservation | None, list[tuple]]:
-    seen = reservation_get(reservation_id=reservation_id)
+    seen = _reservation_read(reservation_id=reservation_id)
     if (
         seen is None
         or not (any_user or seen.user_id == user_id)

@@ -77,11 +77,6 @@ def _reservation(statement: str, reservation_id: UUID) -> Reservation | None:
     return Reservation.from_db("default", _RESERVATION_COLUMNS, row) if row else None
 
 
-def reservation_get(*, reservation_id: UUID) -> Reservation | None:
-    """The reservation as committed now, without a lock."""
-    return _reservation(_READ_RESERVATION, reservation_id)
-
-
 def reservation_lock(*, reservation_id: UUID) -> Reservation | None:
     return _reservation(_READ_RESERVATION + " FOR UPDATE", reservation_id)
 

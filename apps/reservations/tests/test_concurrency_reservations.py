@@ -71,7 +71,7 @@ def _blocked_before_release(monkeypatch, call) -> _Competitor:
 
     def end_pending_finds_it_changed(**kwargs):
         if threading.current_thread() is this_thread:
-            return store.reservation_get(reservation_id=kwargs["reservation_id"]), []
+            return Reservation.objects.get(pk=kwargs["reservation_id"]), []
         return real_end_pending(**kwargs)
 
     def release_after_competitor_waits(*args, **kwargs):
