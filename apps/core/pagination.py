@@ -184,12 +184,10 @@ class KeysetPagination(BasePagination):
         request,
         view,
         model: type[Model],
-        *,
-        using: str = "default",
     ) -> list[JsonRow]:
-        """The page's rows as `fetch` reads and renders them, for
-        `get_json_response`."""
-        return self._take(list(fetch(self._keyset(request, view, model, connections[using]))))
+        """The page's rows as `fetch` reads and renders them (on the default
+        database), for `get_json_response`."""
+        return self._take(list(fetch(self._keyset(request, view, model, connections["default"]))))
 
     def _keyset(self, request, view, model: type[Model], connection) -> Keyset:
         self.request = request

@@ -60,7 +60,10 @@ _FILTERS = {
     "sku": "p.sku = %s",
 }
 # Filters whose best plan does not depend on the value: an equality on a unique
-# column. A page filtered by none but these is prepared.
+# column. A page filtered by none but these is prepared, and planned once with
+# its values unknown (apps/core/db.py): EXPLAIN of those generic plans on
+# 1,000,000 products shows each ordering's (field, id) index read in order from
+# the position on, with or without a cursor, and the sku's unique index.
 _PLAN_INDEPENDENT = {"sku"}
 
 

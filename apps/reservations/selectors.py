@@ -48,7 +48,7 @@ def expired_hold_quantity(*, now=None):
     past their expiry, which therefore hold nothing any more (API.md: expiry is
     decided by expires_at, whether or not the sweeper has run). Served by the
     partial index on pending lines by (stock, expires_at)."""
-    from django.db.models import IntegerField, OuterRef, Subquery, Sum, Value
+    from django.db.models import Case, IntegerField, OuterRef, Subquery, Sum, Value, When
     from django.db.models.functions import Coalesce
     from django.utils import timezone
 
@@ -61,4 +61,9 @@ def expired_hold_quantity(*, now=None):
         .annotate(total=Sum("quantity"))
         .values("total")
     )
-    return Coalesce(Subquery(held, output_field=IntegerField()), Value(0))
+    # As EXPIRED_HOLD_QUANTITY_SQL: a row with nothing reserved has no pending line.
+    return Case(
+        When(reserved=0, then=Value(0)),
+        default=Coalesce(Subquery(held, output_field=IntegerField()), Value(0)),
+        output_field=IntegerField(),
+    )

@@ -363,17 +363,20 @@ _CANCELLED = _Ending(ReservationStatus.CANCELLED, MovementType.RELEASE)
 _EXPIRED = _Ending(ReservationStatus.EXPIRED, MovementType.EXPIRE)
 
 
-def _end(reservation_id: UUID, user, decide, pending: _Ending) -> Reservation:
+def _end(reservation_id: UUID, user, decide, in_time: _Ending) -> Reservation:
     """Confirm and cancel: `decide(reservation, now)` answers the _Ending of a
     pending hold, None to answer the reservation as it is, or raises a refusal;
-    `pending` is its answer for a pending hold within its time.
+    `in_time` is what it answers for a pending hold within its time.
 
-    One round trip reads the reservation without a lock and, if it is the
-    caller's, pending and within its time, ends it `pending`'s way, locking it
-    and going on only if it is still pending with the expiry read. A reservation
-    that has ended never changes again, so it is answered (or refused) from that
-    read. Anything else (past its expiry, or changed meanwhile) is decided again
-    under the reservation's lock."""
+    One round trip reads the reservation without a lock and, if the caller may
+    end it (theirs, or the caller is staff: as _visible_to), it is pending and
+    within its time at `now`, ends it `in_time`'s way, locking it and going on
+    only if it is still pending with the expiry read. (A request made within a
+    hold's time is so decided by that time, even if it waited for the lock past
+    it; the hold it ends was not extended, expired or ended meanwhile.) A
+    reservation that has ended never changes again, so it is answered (or
+    refused) from that read. Anything else (past its expiry, or changed
+    meanwhile) is decided again under the reservation's lock."""
     from apps.core.roles import Role
 
     db = store()
@@ -382,15 +385,15 @@ def _end(reservation_id: UUID, user, decide, pending: _Ending) -> Reservation:
         reservation_id=reservation_id,
         user_id=user.pk,
         any_user=user.has_role(Role.STAFF),
-        status=pending.status.value,
-        movement_type=pending.movement_type.value,
+        status=in_time.status.value,
+        movement_type=in_time.movement_type.value,
         now=now,
-        ship=pending.on_hand_leaves,
+        ship=in_time.on_hand_leaves,
     )
     if seen is None or not _visible_to(seen, user):
         raise NotFound("Reservation not found.")
     if released:
-        _record_release([seen], released, status=pending.status, now=now)
+        _record_release([seen], released, status=in_time.status, now=now)
         return seen
     if seen.status != ReservationStatus.PENDING:
         decide(seen, now)

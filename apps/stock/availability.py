@@ -9,19 +9,40 @@ the serializer renders it. The tests run both on PostgreSQL and hold the two to
 the same bytes.
 """
 
+from collections.abc import Iterable
 from uuid import UUID
 
 from django.db import connection
 from django.utils import timezone
 
 from apps.core.db import prepared_cursor
+from apps.core.exceptions import NotFound
 from apps.core.rendered import dumps
 
 from . import selectors
 from .serializers import ProductAvailabilityOutputSerializer
 
 
-def availability_rendered(product_ids: list[UUID]) -> dict[UUID, str]:
+def availability_get_json(*, product_id: UUID) -> str:
+    """A product's availability, as ProductAvailabilityOutputSerializer renders
+    it; 404 if the product is not in the catalog."""
+    rendered = _rendered([product_id]).get(product_id)
+    if rendered is None:
+        raise NotFound("Product not found.", details={"product_id": str(product_id)})
+    return rendered
+
+
+def availability_bulk_json(*, product_ids: Iterable[UUID]) -> str:
+    """Availability of many products, as BulkAvailabilityOutputSerializer renders
+    it: in the order asked (each once), and the ids not in the catalog."""
+    wanted = list(dict.fromkeys(product_ids))
+    found = _rendered(wanted)
+    results = ",".join(found[pid] for pid in wanted if pid in found)
+    not_found = dumps([str(pid) for pid in wanted if pid not in found])
+    return f'{{"results":[{results}],"not_found":{not_found}}}'
+
+
+def _rendered(product_ids: list[UUID]) -> dict[UUID, str]:
     """The JSON of the availability of those of `product_ids` in the catalog."""
     if connection.vendor == "postgresql":
         return _rendered_sql(product_ids)

@@ -61,7 +61,7 @@ def _availability_rows(product_ids: list[UUID]) -> dict[UUID, ProductAvailabilit
 
 def _availability(product_ids: list[UUID]) -> dict[UUID, ProductAvailability]:
     """The availability of those of `product_ids` that are in the catalog. (The
-    API reads it rendered by PostgreSQL: apps/stock/availability.py.)"""
+    API renders it in one step on PostgreSQL: apps/stock/availability.py.)"""
     known = product_queryset().filter(pk__in=product_ids).values_list("pk", flat=True)
     return _availability_rows(list(known))
 

@@ -6,15 +6,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.exceptions import NotFound
 from apps.core.idempotency import idempotent
 from apps.core.permissions import IsWarehouseAdmin
-from apps.core.rendered import dumps, json_response
+from apps.core.rendered import json_response
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 from apps.transactions.selectors import movement_list
 
 from . import selectors, services
-from .availability import availability_rendered
+from .availability import availability_bulk_json, availability_get_json
 from .serializers import (
     BulkAvailabilityInputSerializer,
     BulkAvailabilityOutputSerializer,
@@ -41,10 +40,7 @@ class ProductAvailabilityView(APIView):
         responses={200: ProductAvailabilityOutputSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk) -> HttpResponse:
-        rendered = availability_rendered([pk]).get(pk)
-        if rendered is None:
-            raise NotFound("Product not found.", details={"product_id": str(pk)})
-        return json_response(rendered)
+        return json_response(availability_get_json(product_id=pk))
 
 
 class BulkAvailabilityView(APIView):
@@ -57,12 +53,9 @@ class BulkAvailabilityView(APIView):
         request=BulkAvailabilityInputSerializer,
         responses={200: BulkAvailabilityOutputSerializer, **error_responses(400)},
     )
-    def post(self, request: Request) -> Response:
-        wanted = list(dict.fromkeys(bulk_product_ids(request.data)))
-        found = availability_rendered(wanted)
-        results = ",".join(found[pid] for pid in wanted if pid in found)
-        not_found = dumps([str(pid) for pid in wanted if pid not in found])
-        return json_response(f'{{"results":[{results}],"not_found":{not_found}}}')
+    def post(self, request: Request) -> HttpResponse:
+        product_ids = bulk_product_ids(request.data)
+        return json_response(availability_bulk_json(product_ids=product_ids))
 
 
 class StockListView(generics.ListAPIView):

@@ -833,13 +833,15 @@ TRICKY_TEXTS = [
 ]
 
 
-@pytest.mark.usefixtures("product_page_path")
 @pytest.mark.parametrize("ordering", ORDERINGS)
-def test_product_list_pages_are_the_bytes_drf_renders_from_the_models(api_client, ordering):
+def test_product_list_pages_are_the_same_bytes_on_both_paths_and_as_drf_renders_them(
+    api_client, ordering, monkeypatch
+):
     # given products with unusual text, every field set or empty, and times with
     # and without microseconds
     from rest_framework.renderers import JSONRenderer
 
+    from apps.products import listing
     from apps.products.serializers import ProductOutputSerializer
 
     now = timezone.now().replace(microsecond=123456)
@@ -857,17 +859,30 @@ def test_product_list_pages_are_the_bytes_drf_renders_from_the_models(api_client
         Product.objects.filter(pk=product.pk).update(
             created_at=now - timedelta(minutes=i, microseconds=0 if i % 2 else 123456 - i)
         )
-    # when every page is read, two rows at a time
-    url, pages = PRODUCTS, []
-    params = {"ordering": ordering, "page_size": 2}
-    while url:
-        response = api_client.get(url, params)
+
+    def walk() -> list:
+        """Every page, two rows at a time, forward; then back from the last."""
+        url, params, pages = PRODUCTS, {"ordering": ordering, "page_size": 2}, []
+        while url:
+            pages.append(api_client.get(url, params))
+            url, params = pages[-1].json()["next"], None
+        back = pages[-1].json()["previous"]
+        while back:
+            pages.append(api_client.get(back))
+            back = pages[-1].json()["previous"]
+        return pages
+
+    # when every page is read by PostgreSQL's statement, then through the ORM
+    by_sql = walk()
+    monkeypatch.setattr(listing, "_page_sql", listing._page_portable)
+    portable = walk()
+    # then both paths answer the same bytes, links included
+    assert len(by_sql) == 5
+    assert [r.content for r in by_sql] == [r.content for r in portable]
+    # and each page is what DRF renders from the models
+    for response in by_sql:
         assert response.status_code == 200
-        pages.append(response)
-        url, params = response.json()["next"], None
-    # then each page is what DRF renders from the models, byte for byte
-    assert len(pages) == 3
-    for response in pages:
+        assert response["Content-Type"] == "application/json"
         body = response.json()
         products = [Product.objects.get(pk=row["id"]) for row in body["results"]]
         expected = {
@@ -876,4 +891,6 @@ def test_product_list_pages_are_the_bytes_drf_renders_from_the_models(api_client
             "results": [ProductOutputSerializer(p).data for p in products],
         }
         assert response.content == JSONRenderer().render(expected)
-        assert response["Content-Type"] == "application/json"
+    # in the order the ordering promises
+    forward = [row["id"] for r in by_sql[:3] for row in r.json()["results"]]
+    assert forward == expected_ids(Product.objects.all(), ordering)

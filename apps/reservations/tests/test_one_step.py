@@ -135,6 +135,9 @@ def test_a_hold_extended_after_the_read_is_ended_once_under_the_lock(transition)
     ended = competitor.result()
     expected = "cancelled" if transition is reservation_cancel else "confirmed"
     assert ended.status == expected
+    # decided under the lock, on the extended hold (a one-step end would answer
+    # the expiry it read before the extend)
+    assert ended.expires_at == Reservation.objects.get().expires_at > held.expires_at
     assert Reservation.objects.get().status == expected
     stock = Stock.objects.get()
     shipped = 3 if transition is reservation_confirm else 0
