@@ -9,11 +9,11 @@ SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-]{0,63}$"
 WAREHOUSE_CODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9\-]{0,31}$"
 
 
+# The declared fields make the schema; `to_representation` renders them directly
+# from a model or a `values()` row, ~10x cheaper than DRF's per-field machinery.
+# A test pins it to DRF's own rendering. (A comment, not a docstring: drf-
+# spectacular would publish a docstring as the schema's description.)
 class ProductOutputSerializer(serializers.ModelSerializer):
-    """Declares the fields (and so the schema); `to_representation` renders them
-    directly from a model or a `values()` row, ~10x cheaper than DRF's per-field
-    machinery on list pages. A test pins it to DRF's own rendering."""
-
     class Meta:
         model = Product
         fields = [

@@ -629,3 +629,39 @@ def test_bulk_ids_are_read_as_the_serializer_reads_them(body):
         return serializer.validated_data["product_ids"]
 
     assert outcome(lambda: bulk_product_ids(body)) == outcome(by_serializer)
+
+
+def test_stock_and_ledger_render_exactly_what_their_declared_fields_render(
+    product, warehouse_admin
+):
+    from rest_framework import serializers
+    from rest_framework.renderers import JSONRenderer
+
+    from apps.stock.serializers import StockMovementOutputSerializer, StockOutputSerializer
+    from apps.stock.services import stock_adjust
+
+    # given a row with a hold, and movements with and without an actor and a reservation
+    stock = hold(stock_of(product, WarehouseFactory(), 8), 3)
+    Stock.objects.filter(pk=stock.pk).update(reorder_point=9)
+    stock = Stock.objects.select_related("warehouse").get(pk=stock.pk)
+    stock_adjust(
+        product_id=product.pk,
+        warehouse_code=stock.warehouse.code,
+        on_hand=7,
+        actor_id=warehouse_admin.pk,
+        reason="count",
+    )
+    movements = list(StockMovement.objects.select_related("warehouse").order_by("id"))
+    assert {m.reservation_id is None for m in movements} == {True, False}
+    assert {m.actor_id is None for m in movements} == {True, False}
+    # when rendered by the lean methods and by DRF's fields, then the bytes agree
+    render = JSONRenderer().render
+    for serializer_class, instances in (
+        (StockOutputSerializer, [stock]),
+        (StockMovementOutputSerializer, movements),
+    ):
+        serializer = serializer_class()
+        for instance in instances:
+            generic = serializers.ModelSerializer.to_representation(serializer, instance)
+            assert render(serializer.to_representation(instance)) == render(generic)
+    assert StockOutputSerializer(stock).data["low_stock"] is True
