@@ -153,18 +153,24 @@ class SqlCeiling:
     picked at random for each transaction.
     """
 
-    script: str
+    script: str | Callable[[], str]
     explain: str | None = None
     max_variants: int = 64
     # HTTP requests one run of the script stands for (2: a reserve and its cancel);
     # the figure reported is script runs per second times this.
     requests_per_script: int = 1
 
+    def text(self) -> str:
+        """The script; built by a call when it comes from the project's own code
+        (after Django is set up, so it can import it)."""
+        return self.script() if callable(self.script) else self.script
+
     def render_script(self, variant: Variant) -> str:
-        return _render(self.script, variant)
+        return _render(self.text(), variant)
 
     def render_explain(self, variant: Variant) -> str | None:
-        statement = self.explain or (self.script if _single_statement(self.script) else None)
+        script = self.text()
+        statement = self.explain or (script if _single_statement(script) else None)
         return _render(statement, variant) if statement else None
 
 

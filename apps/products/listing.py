@@ -106,7 +106,9 @@ _RENDERED = _rendered_sql()
 _SELECTED = ", ".join(Product._meta.get_field(name).column for name in PRODUCT_FIELDS)
 
 
-def _page_sql(keyset: Keyset, filters: dict) -> list[JsonRow]:
+def page_statement(keyset: Keyset, filters: dict) -> tuple[str, list, bool]:
+    """The statement of a page on PostgreSQL: its SQL, its parameters, and
+    whether it is prepared (planned once). The bench's SQL ceiling runs it too."""
     conditions, params = ["p.deleted_at IS NULL"], []
     for name, value in filters.items():
         if value is not None:
@@ -127,6 +129,11 @@ SELECT {_position_sql(field, "p." + keyset.column)}, p.id::text, row_to_json(r):
     planned_once = not any(
         value is not None and name not in _PLAN_INDEPENDENT for name, value in filters.items()
     )
+    return sql, [*params, *after_params, keyset.limit], planned_once
+
+
+def _page_sql(keyset: Keyset, filters: dict) -> list[JsonRow]:
+    sql, params, planned_once = page_statement(keyset, filters)
     with prepared_cursor() if planned_once else connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *after_params, keyset.limit])
+        cursor.execute(sql, params)
         return [JsonRow(*row) for row in cursor.fetchall()]

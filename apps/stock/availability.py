@@ -55,7 +55,9 @@ def _rendered_portable(product_ids: list[UUID]) -> dict[UUID, str]:
     return {availability.product_id: dumps(render(availability)) for availability in found}
 
 
-def _availability_sql() -> str:
+def availability_sql() -> str:
+    """The statement, with parameters %(products)s (uuid[]) and %(now)s. The
+    bench's SQL ceiling runs it too."""
     from apps.reservations.selectors import EXPIRED_HOLD_QUANTITY_SQL
 
     # Each product of the catalog with its totals and its rows in active
@@ -89,5 +91,5 @@ SELECT p.id, row_to_json(t)::text
 
 def _rendered_sql(product_ids: list[UUID]) -> dict[UUID, str]:
     with prepared_cursor() as cursor:
-        cursor.execute(_availability_sql(), {"products": product_ids, "now": timezone.now()})
+        cursor.execute(availability_sql(), {"products": product_ids, "now": timezone.now()})
         return dict(cursor.fetchall())

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -28,6 +29,7 @@ from ..model import (
     fields,
     get,
     post_json,
+    sql_literal,
 )
 
 API = "/api/v1"
@@ -46,106 +48,88 @@ SEARCH_CONFIG = "english"  # as apps.products.selectors.SEARCH_CONFIG (migration
 SEED = 42  # the same samples from one run to the next, on the same data
 
 # --- SQL ceilings --------------------------------------------------------------
-# TODO(catalog): the exact SQL each endpoint issues, as a pgbench script;
-# `python -m bench catalog --show-sql` prints it, one request per scenario.
-# `{{name}}` is replaced by the SQL literal of the variant's value (strings
-# quoted, lists as ARRAY[...]); the names each scenario provides are listed. A
+# The SQL each endpoint issues, as a pgbench script; `python -m bench catalog
+# --show-sql` prints it, one request per scenario. `{{name}}` is replaced by the
+# SQL literal of the variant's value (strings quoted, lists as ARRAY[...]). A
 # write script must keep the audit's invariants (it runs the endpoint's own
-# transaction). None: no SQL ceiling yet.
+# transaction). The reads are built from the endpoints' own statements
+# (apps/products/listing.py, apps/stock/availability.py), once Django is set
+# up, so the two cannot drift apart.
 
 
-# The list's statement (apps/products/listing.py, _page_sql) as captured by
-# --show-sql: the page, then each row rendered as JSON.
-def _time(column: str, utc: str) -> str:
-    def pattern(text: str) -> str:
-        # pgbench reads ":MI" as a variable, even in quotes: the colons are
-        # written chr(58), which the planner folds into the same constant.
-        return "'" + text.replace(":", "' || chr(58) || '") + "'"
-
-    whole = pattern(f'YYYY-MM-DD"T"HH24:MI:SS"{utc}"')
-    fraction = pattern(f'YYYY-MM-DD"T"HH24:MI:SS.US"{utc}"')
-    return (
-        f"to_char({column} AT TIME ZONE 'UTC', CASE WHEN date_trunc('second', {column}) = "
-        f"{column} THEN {whole} ELSE {fraction} END)"
-    )
+class _Placeholder(str):
+    """A parameter written as is: a `{{name}}` of the variant, or SQL."""
 
 
-def _list_sql(where: str, order: str, position: str) -> str:
-    rendered = ", ".join(
-        [
-            "p.id AS id, p.sku AS sku, p.name AS name, p.description AS description",
-            "p.price::text AS price, p.status AS status",
-            *(
-                f"{_time('p.' + name, 'Z')} AS {name}"
-                for name in ("sale_starts_at", "sale_ends_at", "created_at", "updated_at")
-            ),
-        ]
-    )
-    return f"""
-SELECT {position}, p.id::text, row_to_json(r)::text
-  FROM (SELECT id, sku, name, description, price, status, sale_starts_at, sale_ends_at,
-               created_at, updated_at
-          FROM products_product p
-         WHERE p.deleted_at IS NULL{where}
-         ORDER BY {order}
-         LIMIT 21) p
- CROSS JOIN LATERAL (SELECT {rendered}) r
- ORDER BY {order}
-"""
+def _as_script(sql: str, params) -> str:
+    """An endpoint's statement, its %s or %(name)s parameters written as SQL
+    literals (placeholders as they are), as one pgbench statement. pgbench reads
+    ":MI" as a variable even inside quotes: such colons are written chr(58),
+    which the planner folds back into the same constant."""
+
+    def literal(value) -> str:
+        return value if isinstance(value, _Placeholder) else sql_literal(value)
+
+    if isinstance(params, dict):
+        text = sql % {name: literal(value) for name, value in params.items()}
+    else:
+        text = sql % tuple(literal(value) for value in params)
+    text = re.sub(r"'[^']*'", lambda m: m.group(0).replace(":", "' || chr(58) || '"), text)
+    return text.strip() + ";"
 
 
-_NEWEST = "p.created_at DESC, p.id DESC"
-_CREATED = _time("p.created_at", "+00:00")
+def _list_script(ordering: str, *, after: bool = False, **filters: str) -> Callable[[], str]:
+    """The list's statement for a page at `ordering` (`-field` descending), after
+    the cursor's position ({{cursor_v}}, {{cursor_k}}) if `after`, filtered by
+    `filters` (their values: the variant's names)."""
+
+    def build() -> str:
+        from apps.core.pagination import Keyset
+        from apps.products.listing import page_statement
+
+        field = ordering.lstrip("-")
+        keyset = Keyset(
+            table='"products_product"',
+            field=field,
+            key="id",
+            column=f'"{field}"',
+            key_column='"id"',
+            descending=ordering.startswith("-"),
+            after=(_Placeholder("{{cursor_v}}"), _Placeholder("{{cursor_k}}")) if after else None,
+            limit=PAGE_SIZE + 1,
+        )
+        values = {name: _Placeholder(f"{{{{{value}}}}}") for name, value in filters.items()}
+        sql, params, _ = page_statement(keyset, values)
+        return _as_script(sql, params)
+
+    return build
+
+
+def _availability_script(products: str) -> Callable[[], str]:
+    """The availability statement, for the products `products` (SQL of a uuid[])."""
+
+    def build() -> str:
+        from apps.stock.availability import availability_sql
+
+        params = {"products": _Placeholder(products), "now": _Placeholder("now()")}
+        return _as_script(availability_sql(), params)
+
+    return build
+
+
 # Variants: none.
-LIST_FIRST_PAGE_SQL: str | None = _list_sql("", _NEWEST, _CREATED)
+LIST_FIRST_PAGE_SQL = _list_script("-created_at")
 # {{cursor}} and the decoded cursor's fields: {{cursor_v}} (position value),
 # {{cursor_k}} (position id), {{cursor_r}}, {{cursor_o}}.
-LIST_DEEP_CURSOR_SQL: str | None = _list_sql(
-    "\n   AND (p.created_at, p.id) < ({{cursor_v}}::timestamptz, {{cursor_k}}::uuid)",
-    _NEWEST,
-    _CREATED,
-)
+LIST_DEEP_CURSOR_SQL = _list_script("-created_at", after=True)
 # {{q}}: one word.
-SEARCH_SQL: str | None = _list_sql(
-    "\n   AND p.search_vector @@ websearch_to_tsquery('english', {{q}})", _NEWEST, _CREATED
-)
-# {{min_price}}, {{max_price}} (strings; cast with ::numeric); ordering -price.
-PRICE_RANGE_SQL: str | None = _list_sql(
-    "\n   AND p.price >= {{min_price}}::numeric AND p.price <= {{max_price}}::numeric",
-    "p.price DESC, p.id DESC",
-    "p.price::text",
-)
-# The endpoints' one statement (apps/stock/availability.py, _availability_sql),
-# for {{product_ids}}: an ARRAY['uuid', ...] (cast with ::uuid[]).
-_AVAILABILITY_SQL = """
-SELECT p.id, row_to_json(t)::text
-  FROM products_product p
-  CROSS JOIN LATERAL (
-    SELECT p.id AS product_id,
-           COALESCE(SUM(a.on_hand), 0)::bigint AS on_hand,
-           COALESCE(SUM(a.reserved), 0)::bigint AS reserved,
-           COALESCE(SUM(a.on_hand - a.reserved), 0)::bigint AS available,
-           ('[' || COALESCE(string_agg(row_to_json(line)::text, ','
-                                       ORDER BY a.priority, a.warehouse_id), '')
-                || ']')::json AS warehouses
-      FROM (SELECT w.priority, s.warehouse_id, w.code, s.on_hand,
-                   s.reserved - CASE WHEN s.reserved = 0 THEN 0 ELSE COALESCE((
-                       SELECT SUM(l.quantity) FROM reservations_line l
-                        WHERE l.stock_id = s.id AND l.pending AND l.expires_at <= now()), 0)::bigint
-                   END AS reserved
-              FROM stock_stock s
-              JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active
-             WHERE s.product_id = p.id
-            OFFSET 0) a
-     CROSS JOIN LATERAL (SELECT a.code, a.on_hand, a.reserved,
-                                a.on_hand - a.reserved AS available) line
-  ) t
- WHERE p.id = ANY({ids}::uuid[]) AND p.deleted_at IS NULL;
-"""
+SEARCH_SQL = _list_script("-created_at", q="q")
+# {{min_price}}, {{max_price}}; ordering -price.
+PRICE_RANGE_SQL = _list_script("-price", min_price="min_price", max_price="max_price")
 # {{product_id}}.
-AVAILABILITY_ONE_SQL: str | None = _AVAILABILITY_SQL.format(ids="ARRAY[{{product_id}}]")
+AVAILABILITY_ONE_SQL = _availability_script("ARRAY[{{product_id}}]::uuid[]")
 # {{product_ids}}: ARRAY['uuid', ...] of 100.
-AVAILABILITY_BULK_SQL: str | None = _AVAILABILITY_SQL.format(ids="{{product_ids}}")
+AVAILABILITY_BULK_SQL = _availability_script("{{product_ids}}::uuid[]")
 # {{product_id}}, {{warehouse}} (code), {{quantity}}. BEGIN; ... COMMIT; as the
 # endpoint's transaction, and INBOUND_EXPLAIN_SQL its main statement.
 INBOUND_UPSERT = """
@@ -179,7 +163,9 @@ COMMIT;
 INBOUND_EXPLAIN_SQL: str | None = INBOUND_UPSERT
 
 
-def ceiling(script: str | None, explain: str | None = None) -> SqlCeiling | None:
+def ceiling(
+    script: str | Callable[[], str] | None, explain: str | None = None
+) -> SqlCeiling | None:
     return SqlCeiling(script, explain=explain) if script else None
 
 
