@@ -1,11 +1,15 @@
 """Helpers for tests that race real PostgreSQL transactions against each other."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, connections
 
 
@@ -72,3 +76,28 @@ def wait_until_blocked_on_lock(*, count: int = 1, timeout: float = 10) -> None:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {count} backend(s) blocked on a lock within {timeout}s")
             time.sleep(0.01)
+
+
+def run_on_embedded_default(
+    tmp_path, *args: str, env: dict[str, str] | None = None
+) -> "subprocess.CompletedProcess[str]":
+    """`python *args` in a clean process on the embedded default, as `make run`
+    starts: the local settings, a throwaway SQLite database and log directory
+    in `tmp_path`, and none of this run's database, Redis, broker or Django
+    variables; `env` adds to that."""
+    prefixes = ("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "EMBEDDED_", "TEST_")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
+    return subprocess.run(
+        [sys.executable, *args],
+        cwd=settings.BASE_DIR,
+        env={
+            **clean,
+            "DJANGO_SETTINGS_MODULE": "config.settings.local",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+            "LOG_DIR": str(tmp_path),
+            **(env or {}),
+        },
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )

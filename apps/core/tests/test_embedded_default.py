@@ -3,11 +3,8 @@ cache, Celery eager. Every main flow is walked through HTTP there (in a clean
 process, as `make run` starts) and must answer as on PostgreSQL."""
 
 import json
-import os
-import subprocess
-import sys
 
-from django.conf import settings
+from apps.core.testing import run_on_embedded_default
 
 EXPECTED = {
     "catalog_list": 200,
@@ -36,27 +33,8 @@ EXPECTED = {
 
 def test_every_main_flow_works_on_the_embedded_default(tmp_path):
     # given a clean environment: no DATABASE_URL, REDIS_URL or broker
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "CELERY_", "EMBEDDED_", "TEST_"))
-    }
-    env = {
-        **clean,
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
-        "LOG_DIR": str(tmp_path),
-    }
-
     # when the walkthrough runs
-    result = subprocess.run(
-        [sys.executable, "-m", "apps.core.tests.embedded_walkthrough"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result = run_on_embedded_default(tmp_path, "-m", "apps.core.tests.embedded_walkthrough")
 
     # then every step answers as the API says, and the audit passes
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,11 +1,9 @@
 """django-silk on /silk/: mounted only with SILK_ENABLED=true, and for staff only."""
 
-import os
-import subprocess
-import sys
-
 import pytest
 from django.conf import settings
+
+from apps.core.testing import run_on_embedded_default
 
 SCRIPT = """
 import django
@@ -29,22 +27,8 @@ print(anonymous.status_code, anonymous.get("Location", ""), as_customer, as_staf
 
 def test_silk_serves_staff_and_turns_away_others_when_enabled(tmp_path):
     # given silk switched on, on a throwaway database
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))},
-        "DJANGO_SETTINGS_MODULE": "config.settings.local",
-        "SILK_ENABLED": "true",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'silk.sqlite3'}",
-        "LOG_DIR": str(tmp_path),
-    }
     # when
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=settings.BASE_DIR,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    result = run_on_embedded_default(tmp_path, "-c", SCRIPT, env={"SILK_ENABLED": "true"})
     # then
     assert result.returncode == 0, result.stderr[-3000:]
     anonymous, location, as_customer, as_staff = result.stdout.split()[-4:]
