@@ -15,8 +15,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     POETRY_VIRTUALENVS_CREATE=true \
     POETRY_CACHE_DIR=/tmp/poetry-cache
 
-# Poetry 2.1.4 exactly: newer releases fail against the PyPI proxy this project
-# is developed behind (pyproject.toml declares the "pypi-simple" source).
+# Poetry pinned to the version the Makefile installs, so the lock file reads the same.
 RUN pip install "poetry==2.1.4"
 
 WORKDIR /app
