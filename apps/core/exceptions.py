@@ -13,6 +13,9 @@ class DomainError(Exception):
     status_code: int = 400
     default_message: str = "The request could not be completed."
 
+    # Extra response headers the handler sets with the envelope.
+    headers: dict[str, str] = {}
+
     def __init__(self, message: str | None = None, *, details: Any = None) -> None:
         self.message = message or self.default_message
         self.details = details
@@ -73,3 +76,16 @@ class IdempotencyKeyMismatch(DomainError):
     code = "idempotency_key_mismatch"
     status_code = 422
     default_message = "This Idempotency-Key was already used with a different request."
+
+
+class IdempotentReplay(DomainError):
+    """A refusal stored with an Idempotency-Key, raised again for a retry with the
+    same key and body: the same status and envelope, marked as replayed."""
+
+    REPLAYED_HEADER = "Idempotent-Replayed"
+    headers = {REPLAYED_HEADER: "true"}
+
+    def __init__(self, status_code: int, body: dict[str, Any]) -> None:
+        error = body["error"]
+        self.code, self.status_code = error["code"], status_code
+        super().__init__(error["message"], details=error["details"])

@@ -4,7 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.idempotency import idempotent
+from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaffOrReadOnly
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 
@@ -110,10 +110,16 @@ class CouponIssueView(APIView):
             ),
         },
     )
-    @idempotent
     def post(self, request: Request, pk: int) -> Response:
-        issue = services.coupon_issue(coupon_id=pk, user_id=request.user.pk)
-        return Response(CouponIssueOutputSerializer(issue).data, status=status.HTTP_201_CREATED)
+        idempotency = Idempotency.from_request(request, pk=pk)
+        issue = services.coupon_issue(
+            coupon_id=pk, user_id=request.user.pk, idempotency=idempotency
+        )
+        return idempotent_response(
+            idempotency,
+            lambda: CouponIssueOutputSerializer(issue).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class MyCouponListView(generics.ListAPIView):

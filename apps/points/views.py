@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.idempotency import idempotent
+from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaff
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 
@@ -74,12 +74,18 @@ class PointsEarnView(APIView):
             **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
-    @idempotent
     def post(self, request: Request) -> Response:
+        idempotency = Idempotency.from_request(request)
         data = PointsEarnInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = services.points_earn(**data.validated_data, actor_id=request.user.pk)
-        return Response(PointEntryOutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+        entry = services.points_earn(
+            **data.validated_data, actor_id=request.user.pk, idempotency=idempotency
+        )
+        return idempotent_response(
+            idempotency,
+            lambda: PointEntryOutputSerializer(entry).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PointsUseView(APIView):
@@ -103,12 +109,18 @@ class PointsUseView(APIView):
             ),
         },
     )
-    @idempotent
     def post(self, request: Request) -> Response:
+        idempotency = Idempotency.from_request(request)
         data = PointsUseInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        entry = services.points_use(user_id=request.user.pk, **data.validated_data)
-        return Response(PointEntryOutputSerializer(entry).data, status=status.HTTP_201_CREATED)
+        entry = services.points_use(
+            user_id=request.user.pk, **data.validated_data, idempotency=idempotency
+        )
+        return idempotent_response(
+            idempotency,
+            lambda: PointEntryOutputSerializer(entry).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class PointEntryCancelView(APIView):

@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.idempotency import idempotent
+from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 
 from . import selectors, services
@@ -60,8 +60,8 @@ class ReservationListCreateView(generics.ListAPIView):
             ),
         },
     )
-    @idempotent
     def post(self, request: Request) -> Response:
+        idempotency = Idempotency.from_request(request)
         data = ReservationCreateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         reservation = services.reservation_create(
@@ -76,9 +76,12 @@ class ReservationListCreateView(generics.ListAPIView):
                 for line in data.validated_data["lines"]
             ],
             ttl_seconds=data.validated_data.get("ttl_seconds"),
+            idempotency=idempotency,
         )
-        return Response(
-            ReservationOutputSerializer(reservation).data, status=status.HTTP_201_CREATED
+        return idempotent_response(
+            idempotency,
+            lambda: ReservationOutputSerializer(reservation).data,
+            status=status.HTTP_201_CREATED,
         )
 
 

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.idempotency import idempotent
+from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsWarehouseAdmin
 from apps.core.rendered import json_response
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
@@ -128,8 +128,8 @@ class StockInboundView(APIView):
             **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
-    @idempotent
     def post(self, request: Request) -> Response:
+        idempotency = Idempotency.from_request(request)
         data = StockInboundInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         change = services.stock_inbound(
@@ -139,8 +139,13 @@ class StockInboundView(APIView):
             reason=data.validated_data["reason"],
             reference=data.validated_data["reference"],
             actor_id=request.user.pk,
+            idempotency=idempotency,
         )
-        return Response(StockChangeOutputSerializer(change).data, status=status.HTTP_201_CREATED)
+        return idempotent_response(
+            idempotency,
+            lambda: StockChangeOutputSerializer(change).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class StockAdjustView(APIView):
@@ -157,8 +162,8 @@ class StockAdjustView(APIView):
             **error_responses(400, 401, 403, 404, 422, s409="`below_reserved`"),
         },
     )
-    @idempotent
     def post(self, request: Request) -> Response:
+        idempotency = Idempotency.from_request(request)
         data = StockAdjustInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         change = services.stock_adjust(
@@ -168,8 +173,13 @@ class StockAdjustView(APIView):
             reason=data.validated_data["reason"],
             reference=data.validated_data["reference"],
             actor_id=request.user.pk,
+            idempotency=idempotency,
         )
-        return Response(StockChangeOutputSerializer(change).data, status=status.HTTP_201_CREATED)
+        return idempotent_response(
+            idempotency,
+            lambda: StockChangeOutputSerializer(change).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class MovementListView(generics.ListAPIView):

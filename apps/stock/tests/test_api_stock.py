@@ -161,6 +161,31 @@ def test_inbound_with_the_same_key_and_body_is_replayed_not_repeated(
     assert StockMovement.objects.count() == 1
 
 
+@pytest.mark.django_db(transaction=True)
+def test_an_idempotent_inbound_is_rendered_after_its_commit(
+    warehouse_client, product, warehouse, monkeypatch
+):
+    # given a serializer that notes whether a transaction (and its row lock) is open
+    from django.db import connection
+
+    from apps.stock import serializers
+
+    seen = []
+    render = serializers.StockChangeOutputSerializer.to_representation
+
+    def noting(self, instance):
+        seen.append(connection.in_atomic_block)
+        return render(self, instance)
+
+    monkeypatch.setattr(serializers.StockChangeOutputSerializer, "to_representation", noting)
+    body = {"product_id": str(product.pk), "warehouse": "SEL-1", "quantity": 5}
+    # when
+    response = warehouse_client.post(INBOUND, body, format="json", HTTP_IDEMPOTENCY_KEY="after")
+    # then
+    assert response.status_code == 201
+    assert seen == [False]
+
+
 def test_inbound_with_the_same_key_and_another_body_is_422(warehouse_client, product, warehouse):
     headers = {"HTTP_IDEMPOTENCY_KEY": "k-1"}
     _inbound(warehouse_client, product, quantity=5)  # no key: unrelated

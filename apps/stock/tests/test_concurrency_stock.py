@@ -7,7 +7,7 @@ import pytest
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
 from apps.core.exceptions import IdempotencyKeyInUse
-from apps.core.idempotency import idempotent_execute
+from apps.core.idempotency import Idempotency, idempotent_call
 from apps.core.models import IdempotencyRecord
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
@@ -166,18 +166,17 @@ def test_a_duplicate_key_arriving_mid_flight_gets_409_at_once():
     inside, release = threading.Event(), threading.Event()
     outcome = {}
 
-    def slow_handler():
+    def key():
+        return Idempotency(user_id=user.pk, route="POST /x", key="k", fingerprint="f")
+
+    def slow_work():
         inside.set()
         release.wait(10)
-        from rest_framework.response import Response
-
-        return Response({"done": True}, status=201)
+        return user
 
     def first():
         try:
-            outcome["first"] = idempotent_execute(
-                user_id=user.pk, route="POST /x", key="k", fingerprint="f", handler=slow_handler
-            )
+            outcome["first"] = idempotent_call(key(), slow_work, replayed=pytest.fail)
         finally:
             from django.db import connection
 
@@ -188,22 +187,15 @@ def test_a_duplicate_key_arriving_mid_flight_gets_409_at_once():
     assert inside.wait(10)
     # when
     with pytest.raises(IdempotencyKeyInUse):
-        idempotent_execute(
-            user_id=user.pk,
-            route="POST /x",
-            key="k",
-            fingerprint="f",
-            handler=lambda: pytest.fail("the duplicate must not run"),
+        idempotent_call(
+            key(), lambda: pytest.fail("the duplicate must not run"), replayed=pytest.fail
         )
     release.set()
     thread.join(10)
-    # then the first completed and its record replays
-    assert outcome["first"].status_code == 201
-    replay = idempotent_execute(
-        user_id=user.pk,
-        route="POST /x",
-        key="k",
-        fingerprint="f",
-        handler=lambda: pytest.fail("a replay must not run"),
+    # then the first completed and its record replays what it made
+    assert outcome["first"] == user
+    replay = key()
+    made = idempotent_call(
+        replay, lambda: pytest.fail("a replay must not run"), replayed=lambda pk: f"made {pk}"
     )
-    assert replay["Idempotent-Replayed"] == "true" and replay.data == {"done": True}
+    assert made == f"made {user.pk}" and replay.replayed
