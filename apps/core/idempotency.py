@@ -8,8 +8,9 @@ Same key and same body: the stored answer is replayed with
 The key is claimed by the service, in the service's own transaction, not around
 the view: the view builds an `Idempotency` from the request (the key, the
 caller, the route and a fingerprint of the body) and passes it on; the service
-claims it first thing and records its outcome before it commits; the view
-renders the answer after the commit and stores it with the key. So no row lock
+claims it first thing and records its outcome before it commits (most services
+simply wear `@idempotent_service`); the view renders the answer after the
+commit and stores it with the key (`idempotent_response`). So no row lock
 is held while a response is rendered, and a service that commits twice around
 an external call (a payment) can claim the key in its first transaction and
 complete it in its second (`idempotency_begin` / `idempotency_complete`).
@@ -29,6 +30,7 @@ complete it in its second (`idempotency_begin` / `idempotency_complete`).
    requests ever get this far, the second rolls back whole.
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -234,6 +236,32 @@ def idempotent_call(
         result = work()
         claim.succeeded(result_id(result))
     return result
+
+
+def idempotent_service(
+    *,
+    replayed: Callable[[str], T],
+    result_id: Callable[[T], Any] = attrgetter("pk"),
+    atomic: bool = True,
+) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """Decorate a write service: it takes a keyword-only `idempotency` (None by
+    default) and runs as `idempotent_call` (its transaction, the key claimed
+    first, what it made recorded)."""
+
+    def decorate(service: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(service)
+        def run(*args: Any, idempotency: Idempotency | None = None, **kwargs: Any) -> T:
+            return idempotent_call(
+                idempotency,
+                lambda: service(*args, **kwargs),
+                replayed=replayed,
+                result_id=result_id,
+                atomic=atomic,
+            )
+
+        return run
+
+    return decorate
 
 
 def idempotency_begin(idempotency: Idempotency, *, result_id: Any) -> str | None:

@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
-from apps.core.idempotency import Idempotency, idempotent_call
+from apps.core.idempotency import idempotent_service
 
 from . import cache
 from .locks import coupon_issue_lock, coupon_issues_lock_expirable, coupon_lock
@@ -213,25 +213,18 @@ def _window_refusal(coupon: Coupon, now: datetime) -> CouponNotActive | None:
     return None
 
 
-def coupon_issue(
-    *, coupon_id: int, user_id: int, idempotency: Idempotency | None = None
-) -> CouponIssue:
-    """Claim one coupon for a user. 409 `sold_out` (from the cached flag without
-    any lock, or decided under the lock), `already_issued`, `coupon_not_active`
-    (details.reason: not_started / ended); 404 for an unknown coupon. With an
-    Idempotency-Key the key is looked up first, so a retry after a lost answer
-    replays the code issued rather than a later `sold_out`."""
-    return idempotent_call(
-        idempotency, lambda: _issue(coupon_id, user_id), replayed=_issue_made, atomic=False
-    )
-
-
 def _issue_made(issue_id: str) -> CouponIssue:
     """The issue an earlier request with the same Idempotency-Key made."""
     return CouponIssue.objects.select_related("coupon").get(pk=int(issue_id))
 
 
-def _issue(coupon_id: int, user_id: int) -> CouponIssue:
+@idempotent_service(replayed=_issue_made, atomic=False)
+def coupon_issue(*, coupon_id: int, user_id: int) -> CouponIssue:
+    """Claim one coupon for a user. 409 `sold_out` (from the cached flag without
+    any lock, or decided under the lock), `already_issued`, `coupon_not_active`
+    (details.reason: not_started / ended); 404 for an unknown coupon. With an
+    Idempotency-Key the key is looked up first, so a retry after a lost answer
+    replays the code issued rather than a later `sold_out`."""
     if cache.sold_out_flagged(coupon_id=coupon_id):
         raise SoldOut()
     with transaction.atomic():

@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import InvalidState, NotFound, ValidationFailed
-from apps.core.idempotency import Idempotency, idempotent_call
+from apps.core.idempotency import idempotent_service
 from apps.products.models import Warehouse
 from apps.products.selectors import ProductNotOnSale, products_for_sale, warehouses_by_code
 from apps.stock.locks import stock_try_lock_many
@@ -240,33 +240,18 @@ def holds_release_expired(rows: dict[int, Stock], now: datetime) -> None:
         )
 
 
-def reservation_create(
-    *,
-    user_id: int,
-    order_id: str,
-    lines: list[LineRequest],
-    ttl_seconds: int | None = None,
-    idempotency: Idempotency | None = None,
-) -> Reservation:
-    """Hold every line or nothing (409 `insufficient_stock` naming each short
-    product). Without an Idempotency-Key no transaction block is opened: each
-    step commits alone (module docstring)."""
-    return idempotent_call(
-        idempotency,
-        lambda: _create(user_id=user_id, order_id=order_id, lines=lines, ttl_seconds=ttl_seconds),
-        replayed=_reservation_made,
-        atomic=False,
-    )
-
-
 def _reservation_made(reservation_id: str) -> Reservation:
     """The reservation an earlier request with the same Idempotency-Key made."""
     return reservation_get_any(reservation_id=UUID(reservation_id))
 
 
-def _create(
-    *, user_id: int, order_id: str, lines: list[LineRequest], ttl_seconds: int | None
+@idempotent_service(replayed=_reservation_made, atomic=False)
+def reservation_create(
+    *, user_id: int, order_id: str, lines: list[LineRequest], ttl_seconds: int | None = None
 ) -> Reservation:
+    """Hold every line or nothing (409 `insufficient_stock` naming each short
+    product). Without an Idempotency-Key no transaction block is opened: each
+    step commits alone (module docstring)."""
     ttl = _ttl(ttl_seconds)
     demand = _demand(lines)
     product_ids = {product_id for product_id, _ in demand}

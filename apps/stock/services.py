@@ -13,7 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict, ValidationFailed
-from apps.core.idempotency import Idempotency, idempotent_call
+from apps.core.idempotency import idempotent_service
 from apps.products.selectors import product_get, warehouse_get_by_code
 from apps.transactions.models import MovementType, StockMovement
 from apps.transactions.services import movement_record
@@ -76,6 +76,11 @@ def _check_quantity(name: str, value: int, *, minimum: int) -> None:
         )
 
 
+def _movement_id(change: StockChange) -> int:
+    return change.movement.pk
+
+
+@idempotent_service(replayed=_change_made, result_id=_movement_id)
 def stock_inbound(
     *,
     product_id: UUID,
@@ -84,65 +89,8 @@ def stock_inbound(
     actor_id: int | None,
     reason: str = "",
     reference: str = "",
-    idempotency: Idempotency | None = None,
 ) -> StockChange:
     """Receive units: on_hand grows, the row is created on its first inbound."""
-    return idempotent_call(
-        idempotency,
-        lambda: _inbound(
-            product_id=product_id,
-            warehouse_code=warehouse_code,
-            quantity=quantity,
-            actor_id=actor_id,
-            reason=reason,
-            reference=reference,
-        ),
-        replayed=_change_made,
-        result_id=_movement_id,
-    )
-
-
-def stock_adjust(
-    *,
-    product_id: UUID,
-    warehouse_code: str,
-    on_hand: int,
-    actor_id: int | None,
-    reason: str,
-    reference: str = "",
-    idempotency: Idempotency | None = None,
-) -> StockChange:
-    """Set on_hand to a counted absolute value (a cycle count). Refused with 409
-    `below_reserved` when the count is less than what pending holds need. A count
-    that matches is still recorded: the ledger shows the stock was verified."""
-    return idempotent_call(
-        idempotency,
-        lambda: _adjust(
-            product_id=product_id,
-            warehouse_code=warehouse_code,
-            on_hand=on_hand,
-            actor_id=actor_id,
-            reason=reason,
-            reference=reference,
-        ),
-        replayed=_change_made,
-        result_id=_movement_id,
-    )
-
-
-def _movement_id(change: StockChange) -> int:
-    return change.movement.pk
-
-
-def _inbound(
-    *,
-    product_id: UUID,
-    warehouse_code: str,
-    quantity: int,
-    actor_id: int | None,
-    reason: str,
-    reference: str,
-) -> StockChange:
     _check_quantity("quantity", quantity, minimum=1)
     product = product_get(product_id=product_id)
     warehouse = warehouse_get_by_code(code=warehouse_code)
@@ -174,15 +122,19 @@ def _inbound(
     return StockChange(stock=stock, movement=movement)
 
 
-def _adjust(
+@idempotent_service(replayed=_change_made, result_id=_movement_id)
+def stock_adjust(
     *,
     product_id: UUID,
     warehouse_code: str,
     on_hand: int,
     actor_id: int | None,
     reason: str,
-    reference: str,
+    reference: str = "",
 ) -> StockChange:
+    """Set on_hand to a counted absolute value (a cycle count). Refused with 409
+    `below_reserved` when the count is less than what pending holds need. A count
+    that matches is still recorded: the ledger shows the stock was verified."""
     _check_quantity("on_hand", on_hand, minimum=0)
     product = product_get(product_id=product_id)
     warehouse = warehouse_get_by_code(code=warehouse_code)

@@ -23,7 +23,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
-from apps.core.idempotency import Idempotency, idempotent_call
+from apps.core.idempotency import idempotent_service
 from apps.core.roles import Role
 
 from ..models import PointEntry, PointEntryType, PointKind, PointLot
@@ -72,6 +72,7 @@ def _entry_made(entry_id: str) -> PointEntry:
     return PointEntry.objects.select_related("lot").get(pk=int(entry_id))
 
 
+@idempotent_service(replayed=_entry_made)
 def points_earn(
     *,
     user_id: int,
@@ -81,35 +82,9 @@ def points_earn(
     expires_at: datetime | None = None,
     order_id: str = "",
     actor_id: int | None = None,
-    idempotency: Idempotency | None = None,
 ) -> PointEntry:
     """Credit free (rewarded) or paid (bought) points. Only free points may carry
     an expiry, which must lie in the future. Unknown user: 404."""
-    return idempotent_call(
-        idempotency,
-        lambda: _earn(
-            user_id=user_id,
-            amount=amount,
-            kind=kind,
-            description=description,
-            expires_at=expires_at,
-            order_id=order_id,
-            actor_id=actor_id,
-        ),
-        replayed=_entry_made,
-    )
-
-
-def _earn(
-    *,
-    user_id: int,
-    amount: int,
-    kind: str,
-    description: str,
-    expires_at: datetime | None,
-    order_id: str,
-    actor_id: int | None,
-) -> PointEntry:
     _check_amount(amount)
     _check_text("description", description, DESCRIPTION_MAX)
     _check_text("order_id", order_id, ORDER_ID_MAX)
@@ -139,6 +114,7 @@ def _earn(
     return write_wallet(user_id=user_id, planner=plan_earn, actor_id=actor_id, create=True)[-1]
 
 
+@idempotent_service(replayed=_entry_made)
 def points_use(
     *,
     user_id: int,
@@ -146,26 +122,9 @@ def points_use(
     description: str = "",
     order_id: str = "",
     actor_id: int | None = None,
-    idempotency: Idempotency | None = None,
 ) -> PointEntry:
     """Spend points: free before paid (free lots soonest-expiring first). 409
     `insufficient_points` when the wallet holds fewer spendable points."""
-    return idempotent_call(
-        idempotency,
-        lambda: _use(
-            user_id=user_id,
-            amount=amount,
-            description=description,
-            order_id=order_id,
-            actor_id=actor_id,
-        ),
-        replayed=_entry_made,
-    )
-
-
-def _use(
-    *, user_id: int, amount: int, description: str, order_id: str, actor_id: int | None
-) -> PointEntry:
     _check_amount(amount)
     _check_text("description", description, DESCRIPTION_MAX)
     _check_text("order_id", order_id, ORDER_ID_MAX)
