@@ -45,9 +45,10 @@ def _products(rows: int):
 def _round(n: int, holds: int, rows: int, batch: int, user) -> tuple[float, int]:
     from django.utils import timezone
 
-    from apps.reservations.models import Reservation
     from apps.reservations.services import reservation_expire_due
-    from apps.reservations.tests.bulk import due_holds
+    from apps.stock.models import Reservation
+
+    from .holds import due_holds
 
     products, warehouse = _products(rows)
     per_row = holds // rows
@@ -83,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     django.setup()
     from django.contrib.auth import get_user_model
 
-    from apps.transactions.models import StockMovement
+    from apps.ledger.models import StockMovement
 
     user, _ = get_user_model().objects.get_or_create(email="bench-sweeper@bench.invalid")
     first_movement = StockMovement.objects.order_by("-id").values_list("id", flat=True).first()

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from apps.core import health
@@ -22,6 +23,16 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+    # Admin bookmarks from before the stock ledger was named `ledger` and holds
+    # moved in with the stock they hold.
+    re_path(
+        r"^admin/transactions/(?P<rest>.*)$",
+        RedirectView.as_view(url="/admin/ledger/%(rest)s", permanent=True, query_string=True),
+    ),
+    re_path(
+        r"^admin/reservations/(?P<rest>reservation(line)?/.*)$",
+        RedirectView.as_view(url="/admin/stock/%(rest)s", permanent=True, query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("event/<int:coupon_id>/", coupon_event_page, name="coupon-event"),
 ]

@@ -3,7 +3,6 @@ from django.contrib import admin
 from apps.core.admin_site import can_use_admin, request_has_role
 from apps.core.roles import Role
 
-from . import services
 from .models import Product, Warehouse
 
 
@@ -37,12 +36,7 @@ class ProductAdmin(StaffWritesAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).filter(deleted_at__isnull=True)
 
-    def delete_model(self, request, obj):
-        services.product_delete(product=obj)
-
-    def delete_queryset(self, request, queryset):
-        for product in queryset:
-            services.product_delete(product=product)
+    # Deleting is the stock app's decision: its admin extends this one.
 
 
 @admin.register(Warehouse)

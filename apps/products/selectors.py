@@ -7,9 +7,11 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, NotFound
+from apps.core.exceptions import NotFound
 
-from .models import Product, ProductStatus, Warehouse
+from .errors import ProductNotOnSale
+from .models import Product, Warehouse
+from .rules import not_on_sale_reason
 
 SEARCH_CONFIG = "english"
 
@@ -82,20 +84,6 @@ def warehouse_get_by_code(*, code: str) -> Warehouse:
     return warehouse
 
 
-class ProductNotOnSale(Conflict):
-    code = "product_not_on_sale"
-    default_message = "A product is not on sale."
-
-
-def on_sale_q(now: datetime) -> Q:
-    """Products on sale at `now`: active, inside their sale window, not deleted."""
-    return (
-        Q(deleted_at__isnull=True, status=ProductStatus.ACTIVE)
-        & (Q(sale_starts_at__isnull=True) | Q(sale_starts_at__lte=now))
-        & (Q(sale_ends_at__isnull=True) | Q(sale_ends_at__gt=now))
-    )
-
-
 def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) -> list[Product]:
     """The products, if every one exists (else 404) and is on sale now: active and
     inside its sale window (else 409 `product_not_on_sale`, naming each)."""
@@ -113,17 +101,11 @@ def require_on_sale(found: Iterable, *, product_ids: set[UUID], now: datetime) -
     missing = sorted(str(pid) for pid in product_ids if pid not in by_id)
     if missing:
         raise NotFound("Product not found.", details={"product_ids": missing})
-    not_on_sale = []
-    for product in by_id.values():
-        reason = None
-        if product.status != ProductStatus.ACTIVE:
-            reason = f"status is {product.status}"
-        elif product.sale_starts_at and now < product.sale_starts_at:
-            reason = "sale has not started"
-        elif product.sale_ends_at and now >= product.sale_ends_at:
-            reason = "sale has ended"
-        if reason:
-            not_on_sale.append({"product_id": str(product.pk), "reason": reason})
+    not_on_sale = [
+        {"product_id": str(product.pk), "reason": reason}
+        for product in by_id.values()
+        if (reason := not_on_sale_reason(product, now)) is not None
+    ]
     if not_on_sale:
         raise ProductNotOnSale(details=sorted(not_on_sale, key=lambda d: d["product_id"]))
     return list(by_id.values())

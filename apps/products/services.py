@@ -3,18 +3,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.exceptions import ValidationFailed
 
 from .models import Product, Warehouse
-
-
-class ProductInUse(Conflict):
-    code = "product_in_use"
-    default_message = "The product has reserved stock and cannot be deleted."
 
 
 @dataclass(frozen=True)
@@ -65,20 +61,13 @@ def product_update(*, product: Product, changes: dict[str, Any]) -> Product:
     return product
 
 
-@transaction.atomic
-def product_delete(*, product: Product) -> None:
-    """Delete a product from the catalog. Refused (409) while any of its stock is
-    reserved. The row is kept, hidden (`deleted_at`): the ledger and past
-    reservations keep pointing at it, and a write racing the delete (a first
-    inbound, say) can never be left referring to a row that is gone."""
-    # stock depends on products; the reverse call is deferred to avoid an import cycle.
-    from apps.stock.services import stock_reserved_of_product
-
-    reserved = stock_reserved_of_product(product_id=product.pk)
-    if reserved > 0:
-        raise ProductInUse(details={"reserved": reserved})
-    now = timezone.now()
-    Product.objects.filter(pk=product.pk).update(
+def product_hide(*, product_id: UUID, now: datetime) -> None:
+    """Take a product out of the catalog. The row is kept, hidden (`deleted_at`):
+    the ledger and past reservations keep pointing at it, and a write racing the
+    delete (a first inbound, say) can never be left referring to a row that is
+    gone. Whether it may go is the stock app's decision (`product_delete` there:
+    not while units of it are held)."""
+    Product.objects.filter(pk=product_id).update(
         deleted_at=now, status="discontinued", updated_at=now
     )
 

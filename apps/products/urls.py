@@ -6,7 +6,7 @@ app_name = "products"
 
 urlpatterns = [
     path("products/", views.ProductListCreateView.as_view(), name="product-list"),
-    path("products/<uuid:pk>/", views.ProductDetailView.as_view(), name="product-detail"),
+    # products/<uuid:pk>/ is routed by the stock app, which adds the DELETE.
     path("warehouses/", views.WarehouseListCreateView.as_view(), name="warehouse-list"),
     path("warehouses/<int:pk>/", views.WarehouseDetailView.as_view(), name="warehouse-detail"),
 ]

@@ -1,5 +1,5 @@
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -59,6 +59,9 @@ class ProductListCreateView(generics.ListAPIView):
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
+# GET, PUT and PATCH of one product. Its DELETE is the stock app's
+# (apps/stock/views.py, ProductDeleteDetailView, routed at this path): a product
+# cannot leave the catalog while units of it are held.
 class ProductDetailView(APIView):
     permission_classes = [IsStaffOrReadOnly]
 
@@ -97,19 +100,6 @@ class ProductDetailView(APIView):
     )
     def patch(self, request: Request, pk) -> Response:
         return self._update(request, pk, partial=True)
-
-    @extend_schema(
-        tags=["catalog"],
-        operation_id="products_destroy",
-        summary="Delete a product (staff); 409 while stock is reserved",
-        responses={
-            204: OpenApiResponse(description="Deleted."),
-            **error_responses(401, 403, 404, s409="`product_in_use`: stock is reserved."),
-        },
-    )
-    def delete(self, request: Request, pk) -> Response:
-        services.product_delete(product=product_get(product_id=pk))
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema_view(

@@ -1,8 +1,7 @@
 from django.contrib import admin
 
 from apps.core.admin_site import ReadOnlyModelAdmin
-
-from .models import Reservation, ReservationLine
+from apps.stock.models import Reservation, ReservationLine
 
 
 class ReservationLineInline(admin.TabularInline):

@@ -1,4 +1,4 @@
-"""The reservation conflicts (409), raised by the services and by both stores."""
+"""The reservations app's refusals (409)."""
 
 from apps.core.exceptions import Conflict
 

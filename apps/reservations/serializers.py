@@ -3,8 +3,7 @@ from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField, iso_datetime
 from apps.core.serializers import ShallowFieldsSerializer
-
-from .models import Reservation, ReservationLine, ReservationStatus
+from apps.stock.models import Reservation, ReservationLine, ReservationStatus
 
 
 class ReservationLineInputSerializer(ShallowFieldsSerializer):

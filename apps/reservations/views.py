@@ -7,9 +7,9 @@ from rest_framework.views import APIView
 
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.stock.models import Reservation
 
 from . import selectors, services
-from .models import Reservation
 from .serializers import (
     ReservationCreateInputSerializer,
     ReservationExtendInputSerializer,

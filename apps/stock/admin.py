@@ -2,7 +2,10 @@ from django.contrib import admin, messages
 
 from apps.core.admin_site import request_has_role
 from apps.core.roles import Role
+from apps.products.admin import ProductAdmin
+from apps.products.models import Product
 
+from . import services
 from .models import Stock
 
 
@@ -74,3 +77,19 @@ class StockAdmin(admin.ModelAdmin):
             reorder_point=form.cleaned_data.get("reorder_point"),
         )
         messages.info(request, "Alert levels saved; counts change only through inbound/adjust.")
+
+
+admin.site.unregister(Product)
+
+
+@admin.register(Product)
+class ProductDeleteAdmin(ProductAdmin):
+    """The catalog's admin, deleting through `product_delete`: hidden, never
+    removed, and refused while units of the product are held."""
+
+    def delete_model(self, request, obj):
+        services.product_delete(product_id=obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        for product in queryset:
+            services.product_delete(product_id=product.pk)

@@ -20,6 +20,7 @@ from apps.core.exceptions import NotFound
 from apps.core.rendered import dumps
 
 from . import selectors
+from .holds.rules import EXPIRED_HOLD_QUANTITY_SQL
 from .serializers import ProductAvailabilityOutputSerializer
 
 
@@ -58,8 +59,6 @@ def _rendered_portable(product_ids: list[UUID]) -> dict[UUID, str]:
 def availability_sql() -> str:
     """The statement, with parameters %(products)s (uuid[]) and %(now)s. The
     bench's SQL ceiling runs it too."""
-    from apps.reservations.selectors import EXPIRED_HOLD_QUANTITY_SQL
-
     # Each product of the catalog with its totals and its rows in active
     # warehouses by reservation priority (none: zeros and an empty list).
     # string_agg rather than json_agg, which writes ", " between elements.

@@ -3,10 +3,13 @@ from dataclasses import dataclass, field
 from uuid import UUID
 
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from apps.core.exceptions import NotFound
 from apps.products.selectors import product_queryset
 
+from .holds.rules import expired_hold_quantity
+from .holds.store import StockCandidate
 from .models import Stock
 
 
@@ -43,12 +46,9 @@ def _availability_rows(product_ids: list[UUID]) -> dict[UUID, ProductAvailabilit
     """One query: the stock of active warehouses, in reservation priority order.
     `reserved` leaves out holds already past their expiry, swept or not."""
     result = {pid: ProductAvailability(product_id=pid) for pid in product_ids}
-    # reservations builds on stock; the reverse call is deferred (import cycle).
-    from apps.reservations.selectors import expired_hold_quantity
-
     rows = (
         Stock.objects.filter(product_id__in=product_ids, warehouse__is_active=True)
-        .annotate(expired=expired_hold_quantity())
+        .annotate(expired=expired_hold_quantity(now=timezone.now()))
         .order_by("warehouse__priority", "warehouse_id")
         .values_list("product_id", "warehouse__code", "on_hand", "reserved", "expired")
     )
@@ -105,24 +105,6 @@ def stock_get(*, stock_id: int) -> Stock:
     if stock is None:
         raise NotFound("Stock row not found.")
     return stock
-
-
-@dataclass(frozen=True, slots=True)
-class StockCandidate:
-    """A stock row a reservation may draw from, with its counters as read
-    without a lock (a first allocation; the decision is taken under the lock)."""
-
-    stock_id: int
-    product_id: UUID
-    warehouse_id: int
-    priority: int
-    code: str
-    on_hand: int
-    reserved: int
-
-    @property
-    def pk(self) -> int:
-        return self.stock_id
 
 
 def stock_candidates(*, product_ids: set[UUID]) -> list[StockCandidate]:

@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField, iso_datetime
-from apps.transactions.models import MovementType, StockMovement
+from apps.ledger.models import MovementType, StockMovement
 
 from .models import Stock
 

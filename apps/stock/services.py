@@ -12,19 +12,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, ValidationFailed
+from apps.core.exceptions import ValidationFailed
 from apps.core.idempotency import idempotent_service
+from apps.ledger.models import MovementType, StockMovement
+from apps.ledger.services import movement_record
 from apps.products.selectors import product_get, warehouse_get_by_code
-from apps.transactions.models import MovementType, StockMovement
-from apps.transactions.services import movement_record
+from apps.products.services import product_hide
 
+from .errors import BelowReserved, ProductInUse
+from .holds.services import holds_release_expired
 from .locks import stock_lock_for_product, stock_lock_one
 from .models import Stock
-
-
-class BelowReserved(Conflict):
-    code = "below_reserved"
-    default_message = "on_hand cannot go below the quantity reserved."
 
 
 @dataclass(frozen=True)
@@ -143,10 +141,8 @@ def stock_adjust(
         cursor.execute(_ENSURE_ROW, [_product_param(product.pk), warehouse.pk, now, now])
     stock = stock_lock_one(product_id=product.pk, warehouse_id=warehouse.pk)
     if on_hand < stock.reserved:
-        # Holds past their expiry hold nothing (API.md), swept or not: end them
-        # before refusing. reservations builds on stock: a deferred import.
-        from apps.reservations.services import holds_release_expired
-
+        # Holds past their expiry hold nothing, swept or not: end them before
+        # refusing.
         holds_release_expired({stock.pk: stock}, now)
     if on_hand < stock.reserved:
         raise BelowReserved(
@@ -167,17 +163,21 @@ def stock_adjust(
     return StockChange(stock=stock, movement=movement)
 
 
-def stock_reserved_of_product(*, product_id: UUID) -> int:
-    """Units of the product held by live reservations, with its stock rows locked
-    until the caller's transaction ends (so no reservation can take units
-    meanwhile). Holds past their expiry are ended first: they hold nothing."""
-    rows = {row.pk: row for row in stock_lock_for_product(product_id=product_id)}
+@transaction.atomic
+def product_delete(*, product_id: UUID) -> None:
+    """Delete a product from the catalog (products' `product_hide`), refused with
+    409 `product_in_use` while any of its units are held. Its stock rows stay
+    locked until the delete commits, so no reservation can take units
+    meanwhile; holds past their expiry are ended first: they hold nothing."""
+    product = product_get(product_id=product_id)
+    rows = {row.pk: row for row in stock_lock_for_product(product_id=product.pk)}
+    now = timezone.now()
     if any(row.reserved for row in rows.values()):
-        # reservations builds on stock: a deferred import.
-        from apps.reservations.services import holds_release_expired
-
-        holds_release_expired(rows, timezone.now())
-    return sum(row.reserved for row in rows.values())
+        holds_release_expired(rows, now)
+    reserved = sum(row.reserved for row in rows.values())
+    if reserved > 0:
+        raise ProductInUse(details={"reserved": reserved})
+    product_hide(product_id=product.pk, now=now)
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from . import views
 app_name = "stock"
 
 urlpatterns = [
+    path("products/<uuid:pk>/", views.ProductDeleteDetailView.as_view(), name="product-detail"),
     path(
         "products/<uuid:pk>/availability/",
         views.ProductAvailabilityView.as_view(),

@@ -1,5 +1,5 @@
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -10,7 +10,8 @@ from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsWarehouseAdmin
 from apps.core.rendered import json_response
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
-from apps.transactions.selectors import movement_list
+from apps.ledger.selectors import movement_list
+from apps.products.views import ProductDetailView
 
 from . import selectors, services
 from .availability import availability_bulk_json, availability_get_json
@@ -28,6 +29,24 @@ from .serializers import (
     StockOutputSerializer,
     bulk_product_ids,
 )
+
+
+# The catalog's product endpoint (products' ProductDetailView) with its DELETE,
+# which is stock's to decide: not while units of the product are held. (Comments,
+# not a docstring: the schema's operations keep the descriptions they had.)
+class ProductDeleteDetailView(ProductDetailView):
+    @extend_schema(
+        tags=["catalog"],
+        operation_id="products_destroy",
+        summary="Delete a product (staff); 409 while stock is reserved",
+        responses={
+            204: OpenApiResponse(description="Deleted."),
+            **error_responses(401, 403, 404, s409="`product_in_use`: stock is reserved."),
+        },
+    )
+    def delete(self, request: Request, pk) -> Response:
+        services.product_delete(product_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class ProductAvailabilityView(APIView):

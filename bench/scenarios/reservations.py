@@ -111,8 +111,8 @@ def _snapshot(ctx: Context, key: str, stock_ids: list[int]) -> None:
     cancel), so that no older hold is released during this load; then record."""
     from django.contrib.auth import get_user_model
 
-    from apps.reservations.models import Reservation
     from apps.reservations.services import reservation_cancel
+    from apps.stock.models import Reservation
 
     user = get_user_model().objects.get(pk=ctx.bench_user_id("customer"))
     leftovers = Reservation.objects.filter(user=user, status="pending").values_list("pk", flat=True)

@@ -5,10 +5,10 @@ import pytest
 from django.test import Client
 
 from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.ledger.models import StockMovement
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
 from apps.reservations.tests.factories import reserve
 from apps.stock.tests.helpers import stock_of
-from apps.transactions.models import StockMovement
 
 pytestmark = pytest.mark.django_db
 
@@ -48,10 +48,10 @@ def test_the_admin_login_form_admits_a_warehouse_admin_who_is_not_staff():
         ({"is_staff": True}, "/admin/products/product/", 200),
         ({"is_staff": True}, "/admin/products/warehouse/", 200),
         ({"is_staff": True}, "/admin/stock/stock/", 403),
-        ({"is_staff": True}, "/admin/reservations/reservation/", 200),
+        ({"is_staff": True}, "/admin/stock/reservation/", 200),
         ({"is_warehouse_admin": True}, "/admin/stock/stock/", 200),
         ({"is_warehouse_admin": True}, "/admin/stock/stock/?low_stock=yes", 200),
-        ({"is_warehouse_admin": True}, "/admin/transactions/stockmovement/", 200),
+        ({"is_warehouse_admin": True}, "/admin/ledger/stockmovement/", 200),
         ({"is_warehouse_admin": True}, "/admin/products/product/", 200),
         ({"is_warehouse_admin": True}, "/admin/products/product/add/", 403),
         ({"is_superuser": True, "is_staff": True}, "/admin/accounts/user/", 200),
@@ -65,11 +65,9 @@ def test_the_ledger_cannot_be_changed_or_deleted_in_the_admin(data):
     client = _admin_client(is_superuser=True, is_staff=True)
     movement = StockMovement.objects.first()
     change = client.post(
-        f"/admin/transactions/stockmovement/{movement.pk}/change/", {"on_hand_delta": 999}
+        f"/admin/ledger/stockmovement/{movement.pk}/change/", {"on_hand_delta": 999}
     )
-    delete = client.post(
-        f"/admin/transactions/stockmovement/{movement.pk}/delete/", {"post": "yes"}
-    )
+    delete = client.post(f"/admin/ledger/stockmovement/{movement.pk}/delete/", {"post": "yes"})
     assert change.status_code == 403
     assert delete.status_code == 403
     assert StockMovement.objects.get(pk=movement.pk).on_hand_delta == movement.on_hand_delta
@@ -85,3 +83,18 @@ def test_stock_counts_are_read_only_in_the_admin_and_levels_editable(data):
     assert response.status_code == 302, response.content[:500]
     stock.refresh_from_db()
     assert (stock.on_hand, stock.min_stock_level, stock.reorder_point) == (5, 2, 4)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (
+            "/admin/transactions/stockmovement/?type=reserve",
+            "/admin/ledger/stockmovement/?type=reserve",
+        ),
+        ("/admin/reservations/reservation/", "/admin/stock/reservation/"),
+    ],
+)
+def test_admin_bookmarks_from_before_the_move_still_arrive(old, new):
+    response = Client().get(old)
+    assert (response.status_code, response["Location"]) == (301, new)

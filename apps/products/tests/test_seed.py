@@ -2,9 +2,9 @@ import pytest
 from django.core.management import call_command
 
 from apps.accounts.models import User
+from apps.ledger.models import StockMovement
 from apps.products.models import Product, Warehouse
 from apps.stock.models import Stock
-from apps.transactions.models import StockMovement
 
 
 @pytest.mark.django_db(transaction=True)

@@ -9,13 +9,12 @@ from rest_framework.renderers import JSONRenderer
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
 from apps.core.tests.test_api_errors import assert_envelope
+from apps.ledger.models import StockMovement
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
-from apps.reservations.models import Reservation, ReservationLine
 from apps.reservations.services import reservation_expire_due
 from apps.reservations.tests.factories import reserve
-from apps.stock.models import Stock
+from apps.stock.models import Reservation, ReservationLine, Stock
 from apps.stock.tests.helpers import stock_of
-from apps.transactions.models import StockMovement
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,10 @@ from django.db import DatabaseError, transaction
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
 from apps.core.tests.test_api_errors import assert_envelope
+from apps.ledger.models import StockMovement
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
 from apps.stock.models import Stock
 from apps.stock.tests.helpers import hold, stock_of
-from apps.transactions.models import StockMovement
 
 pytestmark = pytest.mark.django_db
 
@@ -212,8 +212,8 @@ def test_business_failures_are_replayed_too(warehouse_client, product, warehouse
     headers = {"HTTP_IDEMPOTENCY_KEY": "count-1"}
     first = warehouse_client.post(ADJUST, body, format="json", **headers)
     # when the hold is gone and the same request is retried
-    from apps.reservations.models import Reservation
     from apps.reservations.services import reservation_cancel
+    from apps.stock.models import Reservation
 
     held = Reservation.objects.get()
     reservation_cancel(reservation_id=held.pk, user=held.user)
@@ -563,8 +563,8 @@ def test_availability_responses_are_the_same_bytes_on_both_paths_and_as_drf_rend
     from django.utils import timezone
     from rest_framework.renderers import JSONRenderer
 
-    from apps.reservations.models import Reservation, ReservationLine
     from apps.reservations.tests.factories import reserve
+    from apps.stock.models import Reservation, ReservationLine
     from apps.stock.selectors import availability_bulk, availability_get
     from apps.stock.serializers import (
         BulkAvailabilityOutputSerializer,

@@ -10,11 +10,11 @@ from apps.core.exceptions import IdempotencyKeyInUse
 from apps.core.idempotency import Idempotency, idempotent_call
 from apps.core.models import IdempotencyRecord
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
+from apps.ledger.models import StockMovement
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
 from apps.stock import services
 from apps.stock.models import Stock
 from apps.stock.tests.helpers import hold, stock_of
-from apps.transactions.models import StockMovement
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,7 +94,7 @@ def test_adjust_waits_for_a_concurrent_inbound_and_counts_from_its_result(monkey
     shows it blocked; the adjust's movement then measures from the inbound's result."""
     product, warehouse = ProductFactory(), WarehouseFactory(code="DET-1")
     stock_of(product, warehouse, 10)
-    from apps.transactions import services as ledger
+    from apps.ledger import services as ledger
 
     real_record = ledger.movement_record
     outcome = {}

@@ -1,16 +1,14 @@
-"""Many holds at once for sweeper tests and benchmarks, written in bulk but exactly
-as the service would leave them: stock counter, lines and ledger agree."""
+"""Many holds at once for the sweeper's benchmark and its test, written in bulk but
+exactly as the service would leave them: stock counter, lines and ledger agree."""
 
 from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
-from apps.reservations.models import Reservation, ReservationLine
-from apps.stock.models import Stock
+from apps.ledger.models import MovementType, StockMovement
+from apps.stock.models import Reservation, ReservationLine, Stock
 from apps.stock.services import stock_inbound
-from apps.transactions.models import MovementType, StockMovement
 
 
 @transaction.atomic
@@ -19,16 +17,15 @@ def due_holds(
     warehouse,
     *,
     count: int,
+    user,
     overdue: timedelta = timedelta(seconds=1),
-    user=None,
     order_prefix: str = "bulk",
 ):
-    """`count` more pending 1-unit holds on one stock row, after an inbound of
-    `count` units, all due."""
+    """`count` more pending 1-unit holds of `user` on one stock row, after an
+    inbound of `count` units, all due."""
     stock = stock_inbound(
         product_id=product.pk, warehouse_code=warehouse.code, quantity=count, actor_id=None
     ).stock
-    user = user or UserFactory()
     held_before = stock.reserved
     now = timezone.now()
     due = now - overdue

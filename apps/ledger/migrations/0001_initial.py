@@ -8,6 +8,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     initial = True
+    # The app was labelled `transactions`: a database migrated under that label has
+    # these applied already.
+    replaces = [("transactions", "0001_initial")]
 
     dependencies = [
         ('products', '0001_initial'),

@@ -18,7 +18,8 @@ CREATE TRIGGER stock_movement_append_only
 
 
 class Migration(migrations.Migration):
-    dependencies = [("transactions", "0001_initial")]
+    replaces = [("transactions", "0002_stock_movement_append_only")]
+    dependencies = [("ledger", "0001_initial")]
 
     operations = [
         PostgresOnlySQL(

@@ -1,0 +1,8 @@
+"""The catalog's refusals (409)."""
+
+from apps.core.exceptions import Conflict
+
+
+class ProductNotOnSale(Conflict):
+    code = "product_not_on_sale"
+    default_message = "A product is not on sale."
