@@ -18,7 +18,7 @@ PORT ?= 8000
 help:
 	@echo "make run      serve the API on the embedded default (or DATABASE_URL/REDIS_URL)"
 	@echo "make test     run the whole suite against PostgreSQL and Redis"
-	@echo "make lint     ruff check + format check"
+	@echo "make lint     ruff check + format check + the apps' import contracts"
 	@echo "make format   apply ruff's fixes and formatting"
 	@echo "make schema   regenerate openapi.yaml"
 	@echo "make install  set-up only: Poetry, .venv/, dependencies (safe to run twice)"
@@ -48,6 +48,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install
 	$(VENV)/bin/ruff check --fix .

@@ -2,16 +2,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from apps.accounts.models import User
+from apps.accounts.demo import demo_users_ensure
 from apps.products.models import Product, Warehouse
 from apps.stock.services import stock_inbound
-
-DEMO_USERS = (
-    # email, password, is_staff, is_warehouse_admin
-    ("staff@example.com", "demo-staff-2026", True, False),
-    ("warehouse@example.com", "demo-warehouse-2026", False, True),
-    ("customer@example.com", "demo-customer-2026", False, False),
-)
 
 DEMO_WAREHOUSES = (
     ("SEL-1", "Seoul main", 10),
@@ -53,6 +46,8 @@ DEMO_PRODUCTS = (
 )
 
 
+# In stock, the lowest app that knows users, products and stock together: the
+# demo's catalog is stocked through inbound movements, so the ledger explains it.
 class Command(BaseCommand):
     help = (
         "Load demo data for a first look: a staff user, a warehouse admin and a customer, "
@@ -69,13 +64,8 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with known passwords; use --force.")
         self.stdout.write("Demo users (email / password / roles):")
-        for email, password, is_staff, is_warehouse_admin in DEMO_USERS:
-            user, _ = User.objects.get_or_create(email=email)
-            user.is_staff = is_staff
-            user.is_warehouse_admin = is_warehouse_admin
-            user.set_password(password)
-            user.save()
-            self.stdout.write(f"  {email:24} {password:22} {', '.join(user.roles)}")
+        for user, password in demo_users_ensure():
+            self.stdout.write(f"  {user.email:24} {password:22} {', '.join(user.roles)}")
         self._catalog()
 
     def _catalog(self) -> None:
