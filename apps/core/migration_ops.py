@@ -4,9 +4,12 @@ The embedded SQLite default of `make run` skips them: it has no tsvector, no
 GIN and no PL/pgSQL, and the code falls back accordingly.
 """
 
+import hashlib
 from pathlib import Path
 
 from django.db import migrations
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 class PostgresOnlySQL(migrations.RunSQL):
@@ -19,23 +22,32 @@ class PostgresOnlySQL(migrations.RunSQL):
             super().database_backwards(app_label, schema_editor, from_state, to_state)
 
 
-SQL_DIRECTORIES = ("apps/products/sql", "apps/stock/holds/sql")
-
-
 class LoadSQLFiles(PostgresOnlySQL):
-    """Run the repository's .sql files (each one function, `CREATE OR REPLACE`)
-    as they are when the migration runs. A function changes in its file and in a
-    new migration that loads it again; apps/core/tests/test_sql_files.py holds
-    every installed function equal to its file.
+    """Run the repository's .sql files (each one function, `CREATE OR REPLACE`,
+    in a `sql/` directory next to the rule it serves, named after the function)
+    as they are when the migration runs.
+
+    `files` maps each path to the first 16 hex digits of its SHA-256 when the
+    migration was written. A function changes in its file and in a new
+    migration that loads it again with the new digest:
+    apps/core/tests/test_sql_files.py fails while the latest migration loading
+    a file names another digest, and holds every installed function equal to
+    its file.
 
     Only for functions whose body PostgreSQL does not check against tables at
     creation (PL/pgSQL, or SQL over their arguments alone): an early migration
     loads today's text, and it must load on the schema of that day."""
 
-    def __init__(self, *paths: str) -> None:
-        self.paths = paths
-        root = Path(__file__).resolve().parents[2]
+    def __init__(self, files: dict[str, str]) -> None:
+        self.files = files
         super().__init__(
-            "\n".join((root / path).read_text() for path in paths),
+            "\n".join((ROOT / path).read_text() for path in files),
             reverse_sql=migrations.RunSQL.noop,
         )
+
+    def deconstruct(self):
+        return self.__class__.__qualname__, [self.files], {}
+
+
+def sql_file_digest(path: str) -> str:
+    return hashlib.sha256((ROOT / path).read_bytes()).hexdigest()[:16]

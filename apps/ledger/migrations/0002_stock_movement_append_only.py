@@ -1,16 +1,10 @@
 from django.db import migrations
 
-from apps.core.migration_ops import PostgresOnlySQL
+from apps.core.migration_ops import LoadSQLFiles, PostgresOnlySQL
 
 # The ledger is append-only: the last guard is the database refusing UPDATE and
-# DELETE on it. (TRUNCATE, used by test teardown, is not a row operation.)
+# DELETE on it, by a trigger calling the function of the .sql file.
 APPEND_ONLY = """
-CREATE FUNCTION stock_movement_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION 'stock_movement is append-only: % refused', TG_OP
-        USING ERRCODE = 'integrity_constraint_violation';
-END;
-$$;
 CREATE TRIGGER stock_movement_append_only
     BEFORE UPDATE OR DELETE ON stock_movement
     FOR EACH ROW EXECUTE FUNCTION stock_movement_append_only();
@@ -22,6 +16,7 @@ class Migration(migrations.Migration):
     dependencies = [("ledger", "0001_initial")]
 
     operations = [
+        LoadSQLFiles({"apps/ledger/sql/stock_movement_append_only.sql": "da356a6a355cc277"}),
         PostgresOnlySQL(
             APPEND_ONLY,
             reverse_sql="DROP TRIGGER stock_movement_append_only ON stock_movement;"

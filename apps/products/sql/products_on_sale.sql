@@ -1,4 +1,4 @@
--- The rule "on sale at p_now" of apps/products/rules.py (product_not_on_sale
+-- The rule "on sale at p_now" of apps/products/rules.py (not_on_sale_reason
 -- and on_sale_q): not deleted, active, and inside its sale window (start
 -- included, end excluded). A plain SQL expression, IMMUTABLE, so PostgreSQL
 -- inlines it where it is called.

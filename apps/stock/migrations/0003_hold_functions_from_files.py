@@ -15,8 +15,10 @@ class Migration(migrations.Migration):
 
     operations = [
         LoadSQLFiles(
-            "apps/stock/holds/sql/reservations_hold_expired.sql",
-            "apps/stock/holds/sql/reservations_reserve.sql",
-            "apps/stock/holds/sql/reservations_release.sql",
+            {
+                "apps/stock/holds/sql/reservations_hold_expired.sql": "38e3f815df20d3cd",
+                "apps/stock/holds/sql/reservations_reserve.sql": "139def445dcdcd51",
+                "apps/stock/holds/sql/reservations_release.sql": "3914cc40e1999873",
+            }
         )
     ]
