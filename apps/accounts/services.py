@@ -13,7 +13,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from apps.core.exceptions import AuthenticationFailed, TokenNotValid, ValidationFailed
+from apps.core.errors import AuthenticationFailed, TokenNotValid, ValidationFailed
 from apps.core.roles import Role
 
 from .locks import outstanding_token_lock

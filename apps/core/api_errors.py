@@ -13,7 +13,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
-from .exceptions import DomainError
+from .errors import DomainError
 
 # Codes for DRF's exception classes. Every 400 is `invalid`, whether the body
 # failed to parse or a field failed to validate, so clients branch on one code.

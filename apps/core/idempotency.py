@@ -50,7 +50,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .api_errors import envelope
-from .exceptions import (
+from .errors import (
     DomainError,
     IdempotencyKeyInUse,
     IdempotencyKeyMismatch,

@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.http import HttpResponseRedirect
 
 from apps.core.admin_site import ReadOnlyModelAdmin, can_use_admin, request_has_role
-from apps.core.exceptions import DomainError
+from apps.core.errors import DomainError
 from apps.core.roles import Role
 
 from . import services

@@ -6,7 +6,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_safe
 
-from apps.core.exceptions import NotFound
+from apps.core.errors import NotFound
 
 from . import selectors
 

@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from apps.core.exceptions import NotFound
+from apps.core.errors import NotFound
 
 from .models import MAX_ID, Coupon, CouponIssue, CouponIssueStatus
 

@@ -21,10 +21,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
+from apps.core.errors import InvalidState, NotFound, ValidationFailed
 from apps.core.idempotency import idempotent_service
 
 from . import cache
+from .errors import AlreadyIssued, BelowIssued, CouponInvalid, CouponNotActive, SoldOut
 from .locks import coupon_issue_lock, coupon_issues_lock_expirable, coupon_lock
 from .models import (
     CODE_ALPHABET,
@@ -38,33 +39,6 @@ from .models import (
 CODE_ATTEMPTS = 5
 CODE_PATTERN = re.compile(rf"^[{CODE_ALPHABET}]{{{CODE_LENGTH}}}$")
 CENT = Decimal("0.01")
-
-
-class SoldOut(Conflict):
-    code = "sold_out"
-    default_message = "Every coupon of this drop has been issued."
-
-
-class AlreadyIssued(Conflict):
-    code = "already_issued"
-    default_message = "You already hold this coupon."
-
-
-class CouponNotActive(Conflict):
-    code = "coupon_not_active"
-    default_message = "The coupon cannot be claimed now."
-
-
-class BelowIssued(Conflict):
-    code = "below_issued"
-    default_message = "total_quantity cannot be lower than the coupons already issued."
-
-
-class CouponInvalid(Conflict):
-    """For the checkout: the code cannot be redeemed; `details.reason` says why."""
-
-    code = "coupon_invalid"
-    default_message = "The coupon cannot be used for this order."
 
 
 # --- staff: create and edit ------------------------------------------------------

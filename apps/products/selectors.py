@@ -7,7 +7,7 @@ from django.db.models import BooleanField, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from apps.core.exceptions import NotFound
+from apps.core.errors import NotFound
 
 from .errors import ProductNotOnSale
 from .models import Product, Warehouse

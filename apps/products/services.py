@@ -8,7 +8,7 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.exceptions import ValidationFailed
+from apps.core.errors import ValidationFailed
 
 from .models import Product, Warehouse
 

@@ -2,7 +2,7 @@ from uuid import UUID
 
 from django.db.models import Prefetch, QuerySet
 
-from apps.core.exceptions import NotFound
+from apps.core.errors import NotFound
 from apps.core.roles import Role
 from apps.stock.models import Reservation, ReservationLine
 

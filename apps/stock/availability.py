@@ -16,7 +16,7 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.core.db import prepared_cursor
-from apps.core.exceptions import NotFound
+from apps.core.errors import NotFound
 from apps.core.rendered import dumps
 
 from . import selectors

@@ -1,6 +1,6 @@
 """The stock app's refusals (409)."""
 
-from apps.core.exceptions import Conflict
+from apps.core.errors import Conflict
 
 
 class BelowReserved(Conflict):

@@ -5,7 +5,7 @@ from uuid import UUID
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from apps.core.exceptions import NotFound
+from apps.core.errors import NotFound
 from apps.products.selectors import product_queryset
 
 from .holds.rules import expired_hold_quantity

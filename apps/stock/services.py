@@ -12,7 +12,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.exceptions import ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.core.idempotency import idempotent_service
 from apps.ledger.models import MovementType, StockMovement
 from apps.ledger.services import movement_record

@@ -155,7 +155,8 @@ def ensure_sold_out(ctx: Context) -> None:
     first users until it refuses (the last issue's commit sets the flag)."""
     from django.contrib.auth import get_user_model
 
-    from apps.coupons.services import AlreadyIssued, SoldOut, coupon_issue
+    from apps.coupons.errors import AlreadyIssued, SoldOut
+    from apps.coupons.services import coupon_issue
 
     coupon_id = _coupon_id(ctx)
     issued, total, _ = _state(ctx)

@@ -5,7 +5,7 @@ import pytest
 from django.db import connection, transaction
 
 from apps.accounts.tests.factories import UserFactory
-from apps.core.exceptions import (
+from apps.core.errors import (
     Conflict,
     IdempotencyKeyInUse,
     IdempotencyKeyMismatch,

@@ -8,7 +8,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.exceptions import Conflict
+from apps.core.errors import Conflict
 from apps.core.permissions import IsStaff, IsWarehouseAdmin
 
 

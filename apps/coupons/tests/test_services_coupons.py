@@ -8,11 +8,11 @@ from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
 from apps.core.audit import run_audit
-from apps.core.exceptions import InvalidState, NotFound, ValidationFailed
+from apps.core.errors import InvalidState, NotFound, ValidationFailed
 from apps.coupons import services
+from apps.coupons.errors import CouponInvalid
 from apps.coupons.models import Coupon, CouponIssue
 from apps.coupons.services import (
-    CouponInvalid,
     coupon_discount,
     coupon_issue,
     coupon_issues_expire_due,

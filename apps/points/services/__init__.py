@@ -9,8 +9,6 @@ loses an update, and explains every change in its ledger.
 """
 
 from .operations import (
-    AlreadyCancelled,
-    InsufficientPoints,
     points_cancel,
     points_earn,
     points_expire_due,
@@ -18,8 +16,6 @@ from .operations import (
 )
 
 __all__ = [
-    "AlreadyCancelled",
-    "InsufficientPoints",
     "points_cancel",
     "points_earn",
     "points_expire_due",

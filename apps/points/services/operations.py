@@ -22,25 +22,16 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from apps.core.exceptions import Conflict, InvalidState, NotFound, ValidationFailed
+from apps.core.errors import InvalidState, NotFound, ValidationFailed
 from apps.core.idempotency import idempotent_service
 from apps.core.roles import Role
 
+from ..errors import AlreadyCancelled, InsufficientPoints
 from ..models import PointEntry, PointEntryType, PointKind, PointLot
 from .protocol import Lot, Plan, Step, write_wallet
 
 DESCRIPTION_MAX = 255
 ORDER_ID_MAX = 100
-
-
-class InsufficientPoints(Conflict):
-    code = "insufficient_points"
-    default_message = "Not enough points; nothing was changed."
-
-
-class AlreadyCancelled(Conflict):
-    code = "already_cancelled"
-    default_message = "This entry has already been cancelled."
 
 
 # --- Input checks (the API's serializers check the same; services stand alone) ------

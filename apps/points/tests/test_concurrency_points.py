@@ -11,15 +11,9 @@ from django.utils import timezone
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
 from apps.core.testing import run_concurrently
+from apps.points.errors import AlreadyCancelled, InsufficientPoints
 from apps.points.models import PointEntry, PointKind, PointLot
-from apps.points.services import (
-    AlreadyCancelled,
-    InsufficientPoints,
-    points_cancel,
-    points_expire_due,
-    points_use,
-    protocol,
-)
+from apps.points.services import points_cancel, points_expire_due, points_use, protocol
 from apps.points.tests.helpers import balances, earn
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -9,17 +9,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
-from apps.core.exceptions import InvalidState, NotFound, ValidationFailed
+from apps.core.errors import InvalidState, NotFound, ValidationFailed
+from apps.points.errors import AlreadyCancelled, InsufficientPoints
 from apps.points.models import PointAllocation, PointEntry, PointKind, PointLot
 from apps.points.selectors import balance_cache_key, points_balance_get
-from apps.points.services import (
-    AlreadyCancelled,
-    InsufficientPoints,
-    points_cancel,
-    points_earn,
-    points_expire_due,
-    points_use,
-)
+from apps.points.services import points_cancel, points_earn, points_expire_due, points_use
 from apps.points.tests.helpers import balances, earn
 
 pytestmark = pytest.mark.django_db

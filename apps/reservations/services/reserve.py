@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.exceptions import ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.core.idempotency import idempotent_service
 from apps.products.errors import ProductNotOnSale
 from apps.products.models import Warehouse

@@ -20,7 +20,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from apps.core.exceptions import InvalidState, NotFound
+from apps.core.errors import InvalidState, NotFound
 from apps.core.roles import Role
 from apps.stock.holds.rules import hold_expired
 from apps.stock.holds.services import hold_extend, holds_record_release, holds_release, holds_store

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
-from apps.core.exceptions import InvalidState
+from apps.core.errors import InvalidState
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
 from apps.ledger.models import StockMovement
 from apps.products.tests.factories import ProductFactory, WarehouseFactory
@@ -342,7 +342,7 @@ def test_a_product_deleted_between_the_checks_and_the_locks_is_refused(monkeypat
     """Deterministic: the reservation passed its product checks; a delete then
     commits (it takes the same stock locks); the reservation, once it holds the
     locks, re-checks and refuses instead of holding a deleted product."""
-    from apps.core.exceptions import NotFound
+    from apps.core.errors import NotFound
     from apps.stock.services import product_delete
 
     product = ProductFactory()

@@ -7,7 +7,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from apps.accounts.tests.factories import UserFactory
-from apps.core.exceptions import NotFound
+from apps.core.errors import NotFound
 from apps.core.testing import wait_until_blocked_on_lock
 from apps.ledger.models import StockMovement
 from apps.products.tests.factories import ProductFactory, WarehouseFactory

@@ -6,7 +6,7 @@ import pytest
 
 from apps.accounts.tests.factories import UserFactory
 from apps.conftest import client_for
-from apps.core.exceptions import IdempotencyKeyInUse
+from apps.core.errors import IdempotencyKeyInUse
 from apps.core.idempotency import Idempotency, idempotent_call
 from apps.core.models import IdempotencyRecord
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock

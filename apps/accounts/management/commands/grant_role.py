@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from apps.accounts.models import User, normalize_email_address
 from apps.accounts.services import user_role_set
-from apps.core.exceptions import ValidationFailed
+from apps.core.errors import ValidationFailed
 from apps.core.roles import Role
 
 
