@@ -18,9 +18,10 @@ def _clear_cache():
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_call(item):
-    """DESIGN.md: `audit` passes after every test that writes. The registered
-    invariant checks run right after the test body of every test with database
-    access, while its data is still there (before any rollback or flush)."""
+    """`audit` passes after every test that writes (docs/architecture.md,
+    "Invariants"). The registered invariant checks run right after the test body
+    of every test with database access, while its data is still there (before
+    any rollback or flush)."""
     result = yield
     uses_db = item.get_closest_marker("django_db") or any(
         name in item.fixturenames for name in ("db", "transactional_db")
@@ -35,13 +36,13 @@ def pytest_runtest_call(item):
 
 def _no_fractional_number(text: str):
     raise AssertionError(
-        f"the response holds the JSON number {text}: API.md has no fractional numbers "
+        f"the response holds the JSON number {text}: docs/api.md has no fractional numbers "
         "(quantities and points are integers, money is a string)"
     )
 
 
 class ContractClient(APIClient):
-    """An API client whose `response.json()` also holds the body to API.md's
+    """An API client whose `response.json()` also holds the body to docs/api.md's
     types: an integer rendered as `3.0` fails the test that reads it."""
 
     def _parse_json(self, response, **extra):

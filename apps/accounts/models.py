@@ -35,7 +35,7 @@ class UserManager(BaseUserManager):
 
 
 class User(TimeStampedModel, AbstractBaseUser, PermissionsMixin):
-    """A person with an email login. Roles (API.md): every user is a `customer`;
+    """A person with an email login. Roles (docs/api.md): every user is a `customer`;
     `warehouse_admin` is granted; `staff` is `is_staff`; a superuser holds all."""
 
     email = models.EmailField(max_length=254, unique=True)

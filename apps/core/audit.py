@@ -1,4 +1,4 @@
-"""The invariants of DESIGN.md, checked by `python manage.py audit`.
+"""The invariants of docs/architecture.md, checked by `python manage.py audit`.
 
 Each app registers its checks in its own `audit.py`; a check yields one line per
 violation. The registry is filled by importing every installed app's `audit`

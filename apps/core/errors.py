@@ -1,7 +1,7 @@
 """Domain errors. Each declares its API code and HTTP status; none imports DRF.
 
 Services raise these; `apps.core.api_errors.exception_handler` turns them into
-the error envelope of API.md:
+the error envelope of docs/api.md:
 ``{"error": {"code": ..., "message": ..., "details": ...}}``.
 """
 

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 class UUIDStringField(serializers.UUIDField):
     """A UUID given as a string. DRF's UUIDField also takes a JSON integer as a
-    UUID's 128-bit value; API.md says ids are UUID strings, so a number is a 400."""
+    UUID's 128-bit value; docs/api.md says ids are UUID strings, so a number is a 400."""
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -22,5 +22,5 @@ def iso_datetime(value) -> str | None:
 
 
 def money(value) -> str:
-    """A Decimal as API.md's money: a string with 2 places."""
+    """A Decimal as docs/api.md's money: a string with 2 places."""
     return f"{value:.2f}"

@@ -1,4 +1,4 @@
-"""The roles of API.md. Who holds which is decided by the accounts app."""
+"""The roles of docs/api.md. Who holds which is decided by the accounts app."""
 
 from django.db import models
 

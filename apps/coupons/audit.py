@@ -1,5 +1,6 @@
-"""Invariant 3 of DESIGN.md: a coupon's issued count equals its issue rows and
-never exceeds total_quantity; a user holds at most one issue per coupon."""
+"""Invariant 3 (docs/architecture.md, "Invariants"): a coupon's issued count
+equals its issue rows and never exceeds total_quantity; a user holds at most one
+issue per coupon."""
 
 from collections.abc import Iterator
 

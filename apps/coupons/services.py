@@ -1,7 +1,7 @@
 """Coupons: first-come-first-served issuance into users' wallets, redemption by
 the checkout, release on refund.
 
-Concurrency protocol (DESIGN.md): a claim first reads the cached sold-out flag
+Concurrency (docs/architecture.md, "Lock order"): a claim first reads the cached sold-out flag
 (an early "no": no lock, no query); otherwise the coupon row is locked and the
 window, the remaining quantity and the one-per-user rule are decided on it; the
 issue row is inserted and the count bumped in the same transaction. Redemption

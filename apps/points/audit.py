@@ -1,6 +1,7 @@
-"""Invariant 4 of DESIGN.md: a wallet's free and paid balances equal the sums of
-their ledger deltas and are never negative. Also: each entry's after-values are
-the running sums, and the lots agree with the balances and with the ledger."""
+"""Invariant 4 (docs/architecture.md, "Invariants"): a wallet's free and paid
+balances equal the sums of their ledger deltas and are never negative. Also:
+each entry's after-values are the running sums, and the lots agree with the
+balances and with the ledger."""
 
 from collections.abc import Iterator
 

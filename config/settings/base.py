@@ -138,7 +138,7 @@ if REDIS_URL:
                 "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
                 "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=0.5),
                 # A dead Redis reads as a cache miss: reads fall back to the
-                # database and writes still work (DESIGN.md, Caching).
+                # database and writes still work (docs/architecture.md, "Side effects and caching").
                 "IGNORE_EXCEPTIONS": True,
             },
         }
@@ -279,11 +279,11 @@ RESERVATION_DEFAULT_TTL_SECONDS = env.int("RESERVATION_DEFAULT_TTL_SECONDS", def
 RESERVATION_MIN_TTL_SECONDS = env.int("RESERVATION_MIN_TTL_SECONDS", default=60)
 RESERVATION_MAX_TTL_SECONDS = env.int("RESERVATION_MAX_TTL_SECONDS", default=86400)
 EXPIRY_SWEEP_INTERVAL_SECONDS = env.int("EXPIRY_SWEEP_INTERVAL_SECONDS", default=5)
-# Idempotency-Key records are kept at least this long (API.md: at least 24 hours).
+# Idempotency-Key records are kept at least this long (docs/api.md: at least 24 hours).
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=24)
 # Largest quantity one request may move; larger values are a 400, not an overflow.
 MAX_STOCK_QUANTITY = env.int("MAX_STOCK_QUANTITY", default=1_000_000_000)
-# Points (apps/points/services.py): the largest amount one request may move;
+# Points (apps/points/services/): the largest amount one request may move;
 # optimistic attempts retried after losing to a concurrent change of the wallet
 # before the write takes the row lock, and the base of their jittered backoff;
 # how long a balance read may be served from the cache.

@@ -1,4 +1,4 @@
-"""The Points endpoints of API.md: shapes, roles, idempotency, and bad input
+"""The Points endpoints of the API: shapes, roles, idempotency, and bad input
 answered with the 4xx envelope while nothing moves."""
 
 import json

@@ -1,4 +1,4 @@
-"""The catalog over HTTP: /api/v1/products/ and /api/v1/warehouses/ (API.md "Catalog")."""
+"""The catalog over HTTP: /api/v1/products/ and /api/v1/warehouses/."""
 
 import uuid
 from datetime import timedelta

@@ -4,7 +4,10 @@ from apps.core.audit import run_audit
 
 
 class Command(BaseCommand):
-    help = "Check the invariants of DESIGN.md on every row; print each violation; exit 1 if any."
+    help = (
+        "Check the invariants of docs/architecture.md on every row; "
+        "print each violation; exit 1 if any."
+    )
 
     def handle(self, *args, **options):
         results = run_audit()
