@@ -78,6 +78,21 @@ def _movement_id(change: StockChange) -> int:
     return change.movement.pk
 
 
+def _recorded(
+    stock: Stock, type: MovementType, on_hand_delta: int, actor_id, reason: str, reference: str
+) -> StockChange:
+    """The change of `stock` (its counters already the new ones), in the ledger."""
+    movement = movement_record(
+        stock=stock,
+        type=type,
+        on_hand_delta=on_hand_delta,
+        actor_id=actor_id,
+        reason=reason,
+        reference=reference,
+    )
+    return StockChange(stock=stock, movement=movement)
+
+
 @idempotent_service(replayed=_change_made, result_id=_movement_id)
 def stock_inbound(
     *,
@@ -109,15 +124,7 @@ def stock_inbound(
         created_at=created_at,
         updated_at=now,
     )
-    movement = movement_record(
-        stock=stock,
-        type=MovementType.INBOUND,
-        on_hand_delta=quantity,
-        actor_id=actor_id,
-        reason=reason,
-        reference=reference,
-    )
-    return StockChange(stock=stock, movement=movement)
+    return _recorded(stock, MovementType.INBOUND, quantity, actor_id, reason, reference)
 
 
 @idempotent_service(replayed=_change_made, result_id=_movement_id)
@@ -152,15 +159,7 @@ def stock_adjust(
     Stock.objects.filter(pk=stock.pk).update(on_hand=on_hand, updated_at=now)
     stock.on_hand, stock.updated_at = on_hand, now
     stock.product, stock.warehouse = product, warehouse
-    movement = movement_record(
-        stock=stock,
-        type=MovementType.ADJUST,
-        on_hand_delta=delta,
-        actor_id=actor_id,
-        reason=reason,
-        reference=reference,
-    )
-    return StockChange(stock=stock, movement=movement)
+    return _recorded(stock, MovementType.ADJUST, delta, actor_id, reason, reference)
 
 
 @transaction.atomic

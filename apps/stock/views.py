@@ -1,6 +1,6 @@
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -133,10 +133,37 @@ class StockDetailView(APIView):
         return Response(StockOutputSerializer(stock).data)
 
 
-class StockInboundView(APIView):
+# A warehouse admin's change of one stock row, recorded in the ledger and
+# answered 201 with the row and its movement; idempotent. (A comment: a view's
+# docstring would become its operations' description in the schema.)
+class _StockChangeView(APIView):
     permission_classes = [IsWarehouseAdmin]
+    input_serializer: type[serializers.Serializer]
 
-    @extend_schema(
+    def change(self, **fields) -> services.StockChange:
+        raise NotImplementedError
+
+    def post(self, request: Request) -> Response:
+        idempotency = Idempotency.from_request(request)
+        data = self.input_serializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = dict(data.validated_data)
+        change = self.change(
+            product_id=fields.pop("product_id"),
+            warehouse_code=fields.pop("warehouse"),
+            actor_id=request.user.pk,
+            idempotency=idempotency,
+            **fields,
+        )
+        return idempotent_response(
+            idempotency,
+            lambda: StockChangeOutputSerializer(change).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+
+@extend_schema_view(
+    post=extend_schema(
         tags=["stock"],
         operation_id="stock_inbound",
         summary="Receive units into a warehouse (creates the stock row on first inbound)",
@@ -147,30 +174,16 @@ class StockInboundView(APIView):
             **error_responses(400, 401, 403, 404, 409, 422),
         },
     )
-    def post(self, request: Request) -> Response:
-        idempotency = Idempotency.from_request(request)
-        data = StockInboundInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        change = services.stock_inbound(
-            product_id=data.validated_data["product_id"],
-            warehouse_code=data.validated_data["warehouse"],
-            quantity=data.validated_data["quantity"],
-            reason=data.validated_data["reason"],
-            reference=data.validated_data["reference"],
-            actor_id=request.user.pk,
-            idempotency=idempotency,
-        )
-        return idempotent_response(
-            idempotency,
-            lambda: StockChangeOutputSerializer(change).data,
-            status=status.HTTP_201_CREATED,
-        )
+)
+class StockInboundView(_StockChangeView):
+    input_serializer = StockInboundInputSerializer
+
+    def change(self, **fields) -> services.StockChange:
+        return services.stock_inbound(**fields)
 
 
-class StockAdjustView(APIView):
-    permission_classes = [IsWarehouseAdmin]
-
-    @extend_schema(
+@extend_schema_view(
+    post=extend_schema(
         tags=["stock"],
         operation_id="stock_adjust",
         summary="Set on_hand to a counted value; 409 below_reserved if holds need more",
@@ -181,24 +194,12 @@ class StockAdjustView(APIView):
             **error_responses(400, 401, 403, 404, 422, s409="`below_reserved`"),
         },
     )
-    def post(self, request: Request) -> Response:
-        idempotency = Idempotency.from_request(request)
-        data = StockAdjustInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        change = services.stock_adjust(
-            product_id=data.validated_data["product_id"],
-            warehouse_code=data.validated_data["warehouse"],
-            on_hand=data.validated_data["on_hand"],
-            reason=data.validated_data["reason"],
-            reference=data.validated_data["reference"],
-            actor_id=request.user.pk,
-            idempotency=idempotency,
-        )
-        return idempotent_response(
-            idempotency,
-            lambda: StockChangeOutputSerializer(change).data,
-            status=status.HTTP_201_CREATED,
-        )
+)
+class StockAdjustView(_StockChangeView):
+    input_serializer = StockAdjustInputSerializer
+
+    def change(self, **fields) -> services.StockChange:
+        return services.stock_adjust(**fields)
 
 
 class MovementListView(generics.ListAPIView):
