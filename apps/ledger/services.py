@@ -58,5 +58,5 @@ def movement_record(**kwargs) -> StockMovement:
     return movement
 
 
-def movements_record_bulk(movements: Iterable[StockMovement]) -> list[StockMovement]:
+def movements_record_bulk(*, movements: Iterable[StockMovement]) -> list[StockMovement]:
     return StockMovement.objects.bulk_create(list(movements))

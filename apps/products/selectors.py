@@ -32,7 +32,7 @@ def product_list(
     """The catalog, filtered; ordered and paginated by the caller."""
     queryset = product_queryset()
     if q and q.strip():
-        queryset = product_search(queryset, text=q.strip())
+        queryset = product_search(queryset=queryset, text=q.strip())
     if status:
         queryset = queryset.filter(status=status)
     if min_price is not None:
@@ -51,7 +51,7 @@ def product_get(*, product_id: UUID) -> Product:
     return product
 
 
-def product_search(queryset: QuerySet[Product], *, text: str) -> QuerySet[Product]:
+def product_search(*, queryset: QuerySet[Product], text: str) -> QuerySet[Product]:
     """Full-text match over name and description. On PostgreSQL: the generated
     `search_vector` column and its GIN index, with web-search syntax ("red chair",
     -wooden, "exact phrase"); on the embedded SQLite: a substring match."""
@@ -90,10 +90,10 @@ def products_for_sale(*, product_ids: set[UUID], now: datetime | None = None) ->
     found = Product.objects.filter(pk__in=product_ids, deleted_at__isnull=True).only(
         "status", "sale_starts_at", "sale_ends_at"
     )
-    return require_on_sale(found, product_ids=product_ids, now=now or timezone.now())
+    return require_on_sale(found=found, product_ids=product_ids, now=now or timezone.now())
 
 
-def require_on_sale(found: Iterable, *, product_ids: set[UUID], now: datetime) -> list:
+def require_on_sale(*, found: Iterable, product_ids: set[UUID], now: datetime) -> list:
     """`found` (the products of `product_ids` not deleted: anything with their
     pk, status and sale window) if they are all there and on sale; else 404 or
     409, naming each."""

@@ -150,7 +150,7 @@ def stock_adjust(
     if on_hand < stock.reserved:
         # Holds past their expiry hold nothing, swept or not: end them before
         # refusing.
-        holds_release_expired({stock.pk: stock}, now)
+        holds_release_expired(rows={stock.pk: stock}, now=now)
     if on_hand < stock.reserved:
         raise BelowReserved(
             details={"on_hand": on_hand, "reserved": stock.reserved, "stock_id": stock.pk}
@@ -172,7 +172,7 @@ def product_delete(*, product_id: UUID) -> None:
     rows = {row.pk: row for row in stock_lock_for_product(product_id=product.pk)}
     now = timezone.now()
     if any(row.reserved for row in rows.values()):
-        holds_release_expired(rows, now)
+        holds_release_expired(rows=rows, now=now)
     reserved = sum(row.reserved for row in rows.values())
     if reserved > 0:
         raise ProductInUse(details={"reserved": reserved})

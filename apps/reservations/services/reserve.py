@@ -212,7 +212,7 @@ def _reserve_locked(
             for row in store.lock_for_reserve(stock_ids=[c.pk for c in candidates], now=now)
         }
         if any(row.has_expired_holds for row in rows.values()):
-            holds_release_expired(rows, now)
+            holds_release_expired(rows=rows, now=now)
         locked = [rows[c.pk] for c in candidates]
         takes, short = _allocate(demand, locked, priority)
         if short:

@@ -59,7 +59,7 @@ def _one_step(reservation_id: UUID, user, ending: Ending, now: datetime) -> Rese
     if seen is None or not _visible_to(seen, user):
         raise NotFound("Reservation not found.")
     if released:
-        holds_record_release([seen], released, ending=ending, now=now)
+        holds_record_release(reservations=[seen], released=released, ending=ending, now=now)
     return seen
 
 
@@ -89,7 +89,7 @@ def reservation_confirm(*, reservation_id: UUID, user) -> Reservation:
         reservation = _locked_own(reservation_id, user)
         now = timezone.now()
         if _confirmable(reservation, now):
-            holds_release([reservation], ending=CONFIRMED, now=now)
+            holds_release(reservations=[reservation], ending=CONFIRMED, now=now)
     return reservation
 
 
@@ -118,7 +118,7 @@ def reservation_cancel(*, reservation_id: UUID, user) -> Reservation:
         now = timezone.now()
         ending = _cancellation(reservation, now)
         if ending is not None:
-            holds_release([reservation], ending=ending, now=now)
+            holds_release(reservations=[reservation], ending=ending, now=now)
     return reservation
 
 

@@ -84,7 +84,7 @@ class PortableHoldStore:
                 )
             )
         ReservationLine.objects.bulk_create(lines)
-        movements_record_bulk(movements)
+        movements_record_bulk(movements=movements)
         return Taken.HELD
 
     def lock_reservation(self, *, reservation_id: UUID) -> Reservation | None:
@@ -125,7 +125,7 @@ class PortableHoldStore:
             updated_at=now,
             **{f"{ending.status}_at": now},  # confirmed_at, cancelled_at, expired_at
         )
-        movements_record_bulk(movements)
+        movements_record_bulk(movements=movements)
         return [
             ReleasedLine(
                 line.reservation_id,

@@ -85,7 +85,7 @@ class PostgresHoldStore:
             cursor.execute(_RESOLVE, [list(product_ids)])
             rows = cursor.fetchall()
         products = {row[0]: SaleState(*row[:4]) for row in rows}
-        require_on_sale(products.values(), product_ids=product_ids, now=now)
+        require_on_sale(found=products.values(), product_ids=product_ids, now=now)
         # A product with no stock row comes once, with NULLs from s.id on.
         return [StockCandidate(*row[4:5], row[0], *row[5:]) for row in rows if row[4] is not None]
 

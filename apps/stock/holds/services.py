@@ -29,8 +29,8 @@ def holds_store() -> HoldStore:
 
 
 def holds_release(
-    reservations: list[Reservation],
     *,
+    reservations: list[Reservation],
     ending: Ending,
     now: datetime,
     stock_rows: dict | None = None,
@@ -42,13 +42,15 @@ def holds_release(
     released = holds_store().release(
         reservation_ids=[r.pk for r in reservations], ending=ending, now=now
     )
-    holds_record_release(reservations, released, ending=ending, now=now, stock_rows=stock_rows)
+    holds_record_release(
+        reservations=reservations, released=released, ending=ending, now=now, stock_rows=stock_rows
+    )
 
 
 def holds_record_release(
+    *,
     reservations: list[Reservation],
     released: Iterable[ReleasedLine],
-    *,
     ending: Ending,
     now: datetime,
     stock_rows: dict | None = None,
@@ -82,7 +84,7 @@ def holds_record_release(
         setattr(reservation, stamp, now)
 
 
-def holds_release_expired(rows: dict, now: datetime) -> None:
+def holds_release_expired(*, rows: dict, now: datetime) -> None:
     """Inline expiry, for any writer holding these stock rows locked (a reserve, a
     cycle count, a product delete): pending holds on them past their expiry stop
     holding stock before anything is decided, with their `expire` movements;
@@ -105,7 +107,7 @@ def holds_release_expired(rows: dict, now: datetime) -> None:
             if len(extra) != len(missing):
                 continue
             rows.update({row.pk: row for row in extra})
-        holds_release([reservation], ending=EXPIRED, now=now, stock_rows=rows)
+        holds_release(reservations=[reservation], ending=EXPIRED, now=now, stock_rows=rows)
 
 
 def holds_expire_due(*, now: datetime, limit: int) -> int:
@@ -114,7 +116,7 @@ def holds_expire_due(*, now: datetime, limit: int) -> int:
     LOCKED), released as expired. How many."""
     due = reservations_lock_due(now=now, limit=limit)
     if due:
-        holds_release(due, ending=EXPIRED, now=now)
+        holds_release(reservations=due, ending=EXPIRED, now=now)
     return len(due)
 
 
