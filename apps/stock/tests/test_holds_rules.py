@@ -94,3 +94,18 @@ def test_the_units_of_expired_holds_on_a_row_are_counted_alike(count):
     # then only the pending, due ones count: 1 + 2
     assert count(stock, now) == 3
     assert count(idle, now) == 0
+
+
+def test_the_sql_rule_is_inlined_so_the_index_of_pending_lines_serves_it():
+    # An opaque function call would be a filter on every pending line of the
+    # rows; inlined, it becomes the index condition on (stock, expires_at).
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(
+            "EXPLAIN SELECT 1 FROM reservations_line WHERE stock_id = ANY(%s) AND pending"
+            f" AND {HOLD_EXPIRED_SQL}(expires_at, %s)",
+            [[1, 2], timezone.now()],
+        )
+        plan = "\n".join(row for (row,) in cursor.fetchall())
+    assert "line_pending_by_stock_idx" in plan
+    assert "Index Cond: ((stock_id = ANY (" in plan and "(expires_at <= " in plan, plan
