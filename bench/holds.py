@@ -44,6 +44,7 @@ def due_holds(
                 product_id=product.pk,
                 warehouse_id=warehouse.pk,
                 quantity=1,
+                unit_price=product.price,
                 expires_at=due,
             )
             for r in reservations

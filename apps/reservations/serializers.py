@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from apps.core.fields import UUIDStringField, iso_datetime
+from apps.core.fields import UUIDStringField, iso_datetime, money
 from apps.core.serializers import ShallowFieldsSerializer
 from apps.stock.models import Reservation, ReservationLine, ReservationStatus
 
@@ -39,7 +39,7 @@ class ReservationLineOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReservationLine
-        fields = ["product_id", "warehouse", "quantity"]
+        fields = ["product_id", "warehouse", "quantity", "unit_price"]
         read_only_fields = fields
 
 
@@ -75,6 +75,7 @@ class ReservationOutputSerializer(serializers.ModelSerializer):
                     "product_id": str(line.product_id),
                     "warehouse": line.warehouse.code,
                     "quantity": line.quantity,
+                    "unit_price": money(line.unit_price),
                 }
                 for line in reservation.line_list
             ],

@@ -140,6 +140,8 @@ class ReservationLine(models.Model):
         "products.Warehouse", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     quantity = models.BigIntegerField()
+    # The product's price when the hold was made: what an order of it charges.
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
     pending = models.BooleanField(default=True)
     expires_at = models.DateTimeField()
 
@@ -147,6 +149,9 @@ class ReservationLine(models.Model):
         db_table = "reservations_line"
         constraints = [
             models.CheckConstraint(condition=Q(quantity__gt=0), name="line_quantity_positive"),
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="line_unit_price_non_negative"
+            ),
         ]
         indexes = [
             models.Index(

@@ -121,6 +121,7 @@ def stock_candidates(*, product_ids: set[UUID]) -> list[StockCandidate]:
             "warehouse__code",
             "on_hand",
             "reserved",
+            "product__price",
         )
     )
     return [StockCandidate(*values) for values in rows]

@@ -75,8 +75,9 @@ def test_the_latest_migration_loading_each_file_loads_it_as_it_is():
 def test_every_function_of_ours_in_the_database_has_its_file():
     with connection.cursor() as cursor:
         cursor.execute(OURS)
-        installed = {name for (name,) in cursor.fetchall()}
-    assert installed == {path.stem for path in SQL_FILES}
+        installed = sorted(name for (name,) in cursor.fetchall())
+    # Once each: a file whose signature changed leaves no old overload behind.
+    assert installed == sorted(path.stem for path in SQL_FILES)
 
 
 @pytest.mark.parametrize("path", SQL_FILES, ids=lambda path: path.stem)

@@ -19,6 +19,7 @@ released first. Either way the reservation row is written last of the locks.
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from uuid import UUID
 
 from django.conf import settings
@@ -50,6 +51,8 @@ MAX_LINES = 100
 Demand = dict[tuple[UUID, str | None], int]
 # Per warehouse id, its (priority, id, code): the order rows are drawn in.
 Priority = dict[int, tuple[int, int, str]]
+# A product's unit price as the reserve read it: what its lines keep.
+Prices = dict[UUID, Decimal]
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,10 @@ def _demand(lines: list[LineRequest]) -> Demand:
 
 
 def _allocate(
-    demand: Demand, rows: list[StockCandidate] | list[LockedStock], priority: Priority
+    demand: Demand,
+    rows: list[StockCandidate] | list[LockedStock],
+    priority: Priority,
+    prices: Prices,
 ) -> tuple[list[Take], set[UUID]]:
     """Take units from `rows`: a named warehouse from its row, the rest across
     the product's rows by warehouse priority. Answers what to take of each row,
@@ -111,7 +117,11 @@ def _allocate(
         if remaining:
             short.add(product_id)
     rows_by_pk = {row.pk: row for row in rows}
-    return [Take(rows_by_pk[pk], quantity) for pk, quantity in sorted(taken.items())], short
+    takes = [
+        Take(row, quantity, prices[row.product_id])
+        for row, quantity in ((rows_by_pk[pk], q) for pk, q in sorted(taken.items()))
+    ]
+    return takes, short
 
 
 def _insufficient(demand: Demand, rows: list[LockedStock], short: set[UUID]) -> InsufficientStock:
@@ -154,6 +164,7 @@ def reservation_create(
     candidates = store.resolve(product_ids=product_ids, now=now)
     warehouses_by_code(codes={code for _, code in demand if code})
     priority = {row.warehouse_id: (row.priority, row.warehouse_id, row.code) for row in candidates}
+    prices = {row.product_id: row.unit_price for row in candidates}
     hold = Reservation(
         user_id=user_id,
         order_id=order_id,
@@ -164,13 +175,13 @@ def reservation_create(
     )
     outcome = Taken.CHANGED
     if isinstance(store, OneStepHoldStore):
-        takes, short = _allocate(demand, candidates, priority)
+        takes, short = _allocate(demand, candidates, priority, prices)
         if not short:
             outcome = store.take_if_unchanged(
                 hold=hold, takes=takes, product_ids=product_ids, now=now
             )
     if outcome is Taken.CHANGED:
-        takes, outcome = _reserve_locked(store, hold, demand, candidates, priority, ttl)
+        takes, outcome = _reserve_locked(store, hold, demand, candidates, priority, prices, ttl)
     if outcome is Taken.DUPLICATE_ORDER:
         raise DuplicateOrderId(details={"order_id": order_id})
     if outcome is Taken.NOT_ON_SALE:
@@ -186,6 +197,7 @@ def reservation_create(
                 pk=take.stock.warehouse_id, code=priority[take.stock.warehouse_id][2]
             ),
             quantity=take.quantity,
+            unit_price=take.unit_price,
             expires_at=hold.expires_at,
         )
         for take in takes
@@ -199,6 +211,7 @@ def _reserve_locked(
     demand: Demand,
     candidates: list[StockCandidate],
     priority: Priority,
+    prices: Prices,
     ttl: timedelta,
 ) -> tuple[list[Take], Taken]:
     """The reserve decided under the locks: every candidate row locked in one
@@ -214,7 +227,7 @@ def _reserve_locked(
         if any(row.has_expired_holds for row in rows.values()):
             holds_release_expired(rows=rows, now=now)
         locked = [rows[c.pk] for c in candidates]
-        takes, short = _allocate(demand, locked, priority)
+        takes, short = _allocate(demand, locked, priority, prices)
         if short:
             raise _insufficient(demand, locked, short)
         hold.expires_at, hold.created_at, hold.updated_at = now + ttl, now, now

@@ -69,6 +69,7 @@ class PortableHoldStore:
                     product_id=row.product_id,
                     warehouse_id=row.warehouse_id,
                     quantity=take.quantity,
+                    unit_price=take.unit_price,
                     pending=True,
                     expires_at=hold.expires_at,
                 )
@@ -134,6 +135,7 @@ class PortableHoldStore:
                 line.warehouse_id,
                 line.warehouse.code,
                 line.quantity,
+                line.unit_price,
             )
             for line in lines
         ]

@@ -30,7 +30,7 @@ from .store import Ending, LockedStock, ReleasedLine, StockCandidate, Take, Take
 # priority; a product with no such row comes once, with NULLs.
 _RESOLVE = """
 SELECT p.id, p.status, p.sale_starts_at, p.sale_ends_at,
-       s.id, s.warehouse_id, w.priority, w.code, s.on_hand, s.reserved
+       s.id, s.warehouse_id, w.priority, w.code, s.on_hand, s.reserved, p.price
   FROM products_product p
   LEFT JOIN (stock_stock s JOIN products_warehouse w ON w.id = s.warehouse_id AND w.is_active)
          ON s.product_id = p.id
@@ -52,7 +52,8 @@ _LOCK_RESERVATION = (
 )
 
 _TAKE = (
-    "SELECT reservations_reserve(%s, %s, %s, %s, %s, %s::uuid[], %s::bigint[], %s::bigint[], %s)"
+    "SELECT reservations_reserve("
+    "%s, %s, %s, %s, %s, %s::uuid[], %s::bigint[], %s::bigint[], %s::numeric[], %s)"
 )
 
 _RELEASE = "SELECT * FROM reservations_release(%s::uuid[], %s, %s, %s, %s, NULL)"
@@ -64,7 +65,8 @@ _RELEASE = "SELECT * FROM reservations_release(%s::uuid[], %s, %s, %s, %s, NULL)
 # "the caller holds the lock": release unconditionally).
 _END_IF_PENDING = f"""
 SELECT {", ".join(f"r.{column}" for column in _RESERVATION_COLUMNS)},
-       x.reservation_id, x.stock_id, x.product_id, x.warehouse_id, x.code, x.quantity
+       x.reservation_id, x.stock_id, x.product_id, x.warehouse_id, x.code, x.quantity,
+       x.unit_price
   FROM reservations_reservation r
   LEFT JOIN LATERAL reservations_release(
          ARRAY[r.id], %(status)s, %(type)s, %(ship)s, %(now)s,
@@ -125,6 +127,7 @@ class PostgresHoldStore:
             list(product_ids),
             [take.stock.pk for take in takes],
             [take.quantity for take in takes],
+            [take.unit_price for take in takes],
             checked,
         ]
         try:

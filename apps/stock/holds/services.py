@@ -66,6 +66,7 @@ def holds_record_release(
                 product_id=line.product_id,
                 warehouse=Warehouse(pk=line.warehouse_id, code=line.warehouse_code),
                 quantity=line.quantity,
+                unit_price=line.unit_price,
                 pending=False,
             )
         )

@@ -19,6 +19,7 @@ test through both on PostgreSQL.
 import enum
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import Protocol, runtime_checkable
 from uuid import UUID
 
@@ -38,8 +39,9 @@ class Taken(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class StockCandidate:
-    """A stock row a reservation may draw from, with its counters as read
-    without a lock (a first allocation; the decision is taken under the lock)."""
+    """A stock row a reservation may draw from, with its counters and its
+    product's price as read without a lock (a first allocation; the decision is
+    taken under the lock; the price read is the price the hold keeps)."""
 
     pk: int
     product_id: UUID
@@ -48,6 +50,7 @@ class StockCandidate:
     code: str
     on_hand: int
     reserved: int
+    unit_price: Decimal
 
 
 @dataclass(slots=True)
@@ -66,10 +69,11 @@ class LockedStock:
 
 @dataclass(frozen=True, slots=True)
 class Take:
-    """Units of one stock row for a new hold."""
+    """Units of one stock row for a new hold, at the unit price they keep."""
 
     stock: StockCandidate | LockedStock
     quantity: int
+    unit_price: Decimal
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +86,7 @@ class ReleasedLine:
     warehouse_id: int
     warehouse_code: str
     quantity: int
+    unit_price: Decimal
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,13 +5,14 @@
 -- row's running values. The caller holds the reservations locked, or passes
 -- p_expires_at (one reservation): then the reservation is locked here first and
 -- released only if it is still pending with that expiry; else nothing is
--- written and no line returned. Returns the lines released, in line order.
+-- written and no line returned. Returns the lines released, in line order,
+-- with the unit price each was held at.
 CREATE OR REPLACE FUNCTION reservations_release(
     p_ids uuid[], p_status varchar, p_type varchar, p_ship boolean, p_now timestamptz,
     p_expires_at timestamptz
 ) RETURNS TABLE (
     reservation_id uuid, stock_id bigint, product_id uuid, warehouse_id bigint,
-    code varchar, quantity bigint
+    code varchar, quantity bigint, unit_price numeric
 ) LANGUAGE plpgsql AS $$
 #variable_conflict use_column
 BEGIN
@@ -32,7 +33,7 @@ BEGIN
     ), released AS (
         UPDATE reservations_line SET pending = false
          WHERE reservation_id = ANY(p_ids) AND pending
-        RETURNING id, reservation_id, stock_id, product_id, warehouse_id, quantity
+        RETURNING id, reservation_id, stock_id, product_id, warehouse_id, quantity, unit_price
     ), per_row AS (
         SELECT stock_id, SUM(quantity) AS quantity FROM released GROUP BY stock_id
     ), stock AS (
@@ -68,7 +69,7 @@ BEGIN
          ORDER BY l.stock_id, l.id
     )
     SELECT l.reservation_id, l.stock_id, l.product_id, l.warehouse_id, w.code::varchar,
-           l.quantity
+           l.quantity, l.unit_price
       FROM released l JOIN products_warehouse w ON w.id = l.warehouse_id
      ORDER BY l.id;
 END;

@@ -3,7 +3,8 @@
 -- statement, re-check that every product is still on sale and (p_checked: the
 -- allocation was made from a read without locks) that every row still has its
 -- units free and holds no expired hold; then write the reservation, the
--- counters, the lines and the `reserve` movements. Returns the number of rows
+-- counters, the lines (at the unit prices the caller read, p_unit_prices, one
+-- per stock row) and the `reserve` movements. Returns the number of rows
 -- written; 0 when a product is no longer on sale, -1 when a check of
 -- p_checked failed (nothing written either way). A duplicate order_id raises
 -- the unique violation of reservation_order_per_user.
@@ -14,7 +15,7 @@
 CREATE OR REPLACE FUNCTION reservations_reserve(
     p_reservation uuid, p_user bigint, p_order_id varchar, p_expires_at timestamptz,
     p_now timestamptz, p_products uuid[], p_stock_ids bigint[], p_quantities bigint[],
-    p_checked boolean
+    p_unit_prices numeric[], p_checked boolean
 ) RETURNS integer LANGUAGE plpgsql AS $$
 DECLARE
     written integer;
@@ -49,13 +50,14 @@ BEGIN
         VALUES (p_reservation, p_user, p_order_id, 'pending', p_expires_at, p_now, p_now)
     ), stock AS (
         UPDATE stock_stock s SET reserved = s.reserved + t.quantity, updated_at = p_now
-          FROM unnest(p_stock_ids, p_quantities) AS t(stock_id, quantity)
+          FROM unnest(p_stock_ids, p_quantities, p_unit_prices) AS t(stock_id, quantity, price)
          WHERE s.id = t.stock_id
-        RETURNING s.id, s.product_id, s.warehouse_id, s.on_hand, s.reserved, t.quantity
+        RETURNING s.id, s.product_id, s.warehouse_id, s.on_hand, s.reserved, t.quantity, t.price
     ), lines AS (
         INSERT INTO reservations_line
-            (reservation_id, stock_id, product_id, warehouse_id, quantity, pending, expires_at)
-        SELECT p_reservation, id, product_id, warehouse_id, quantity, true, p_expires_at
+            (reservation_id, stock_id, product_id, warehouse_id, quantity, unit_price, pending,
+             expires_at)
+        SELECT p_reservation, id, product_id, warehouse_id, quantity, price, true, p_expires_at
           FROM stock ORDER BY id
     ), movements AS (
         -- After-values: each row appears once, so they are the row as updated.
