@@ -11,6 +11,7 @@ class CoreConfig(AppConfig):
     def ready(self) -> None:
         from django.db.backends.signals import connection_created
 
+        from . import filters  # noqa: F401 (registers the OpenAPI extension of DRFFieldFilter)
         from .db import configure_session
 
         connection_created.connect(configure_session)

@@ -1,20 +1,14 @@
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import QuerySet
 
 from apps.core.errors import NotFound
 
-from .models import MAX_ID, Coupon, CouponIssue, CouponIssueStatus
+from .models import MAX_ID, Coupon, CouponIssue
 
 
-def coupon_list(*, active: bool | None = None) -> QuerySet[Coupon]:
-    """Every coupon; `active=True`: those claimable by their window now
-    (starts_at <= now < ends_at), sold out or not; `active=False`: the others."""
-    queryset = Coupon.objects.all()
-    if active is not None:
-        now = timezone.now()
-        window = Q(starts_at__lte=now, ends_at__gt=now)
-        queryset = queryset.filter(window if active else ~window)
-    return queryset
+def coupon_list() -> QuerySet[Coupon]:
+    """Every coupon. Filtered (apps/coupons/filters.py), ordered and paginated
+    by the caller."""
+    return Coupon.objects.all()
 
 
 def coupon_get(*, coupon_id: int) -> Coupon:
@@ -24,20 +18,7 @@ def coupon_get(*, coupon_id: int) -> Coupon:
     return coupon
 
 
-def coupon_issue_list(
-    *, user_id: int, coupon_id: int | None = None, status: str | None = None
-) -> QuerySet[CouponIssue]:
-    """A user's coupons (their wallet), with each coupon."""
-    queryset = CouponIssue.objects.filter(user_id=user_id).select_related("coupon")
-    if coupon_id is not None:
-        queryset = queryset.filter(coupon_id=coupon_id)
-    if status:
-        # The status shown: an open issue of an ended coupon is expired already.
-        ended = Q(coupon__ends_at__lte=timezone.now())
-        if status == CouponIssueStatus.ISSUED:
-            queryset = queryset.filter(Q(status=status) & ~ended)
-        elif status == CouponIssueStatus.EXPIRED:
-            queryset = queryset.filter(Q(status=status) | (Q(status="issued") & ended))
-        else:
-            queryset = queryset.filter(status=status)
-    return queryset
+def coupon_issue_list(*, user_id: int) -> QuerySet[CouponIssue]:
+    """A user's coupons (their wallet), with each coupon. Filtered
+    (apps/coupons/filters.py), ordered and paginated by the caller."""
+    return CouponIssue.objects.filter(user_id=user_id).select_related("coupon")

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField
 
-from .models import MAX_ID, MAX_TOTAL_QUANTITY, Coupon, CouponIssue, CouponIssueStatus
+from .models import MAX_TOTAL_QUANTITY, Coupon, CouponIssue, CouponIssueStatus
 
 MAX_MONEY = 10**10 - 1  # 12 digits, 2 of them decimals
 MONEY = {"max_digits": 12, "decimal_places": 2, "max_value": MAX_MONEY}
@@ -55,16 +55,6 @@ class CouponInputSerializer(serializers.Serializer):
     )
 
 
-class CouponListFilterSerializer(serializers.Serializer):
-    active = serializers.BooleanField(
-        required=False,
-        allow_null=True,
-        default=None,
-        help_text="true: claimable by their window now (starts_at <= now < ends_at); "
-        "false: not started or ended.",
-    )
-
-
 class CouponIssueOutputSerializer(serializers.ModelSerializer):
     coupon = CouponOutputSerializer(read_only=True)
     status = serializers.SerializerMethodField()
@@ -80,8 +70,3 @@ class CouponIssueOutputSerializer(serializers.ModelSerializer):
         if issue.status == CouponIssueStatus.ISSUED and issue.coupon.ends_at <= timezone.now():
             return CouponIssueStatus.EXPIRED
         return issue.status
-
-
-class CouponIssueListFilterSerializer(serializers.Serializer):
-    coupon_id = serializers.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    status = serializers.ChoiceField(choices=CouponIssueStatus.choices, required=False)

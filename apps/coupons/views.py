@@ -9,12 +9,11 @@ from apps.core.permissions import IsCustomer, IsStaffOrReadOnly
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 
 from . import selectors, services
+from .filters import CouponFilterSet, CouponIssueFilterSet
 from .models import CouponIssue
 from .serializers import (
     CouponInputSerializer,
-    CouponIssueListFilterSerializer,
     CouponIssueOutputSerializer,
-    CouponListFilterSerializer,
     CouponOutputSerializer,
 )
 
@@ -28,7 +27,6 @@ class IsStaffOrReadOnlyCoupons(IsStaffOrReadOnly):
         tags=["coupons"],
         operation_id="coupons_list",
         summary="Coupons, with how many remain (anyone)",
-        parameters=[CouponListFilterSerializer],
         responses={200: CouponOutputSerializer(many=True), **error_responses(400)},
     ),
     post=extend_schema(
@@ -42,13 +40,12 @@ class IsStaffOrReadOnlyCoupons(IsStaffOrReadOnly):
 class CouponListCreateView(generics.ListAPIView):
     permission_classes = [IsStaffOrReadOnlyCoupons]
     serializer_class = CouponOutputSerializer
+    filterset_class = CouponFilterSet
     ordering_fields = ("created_at", "starts_at")
     default_ordering = "-created_at"
 
     def get_queryset(self):
-        filters = CouponListFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.coupon_list(active=filters.validated_data.get("active"))
+        return selectors.coupon_list()
 
     def post(self, request: Request) -> Response:
         data = CouponInputSerializer(data=request.data)
@@ -125,6 +122,7 @@ class CouponIssueView(APIView):
 class MyCouponListView(generics.ListAPIView):
     permission_classes = [IsCustomer]
     serializer_class = CouponIssueOutputSerializer
+    filterset_class = CouponIssueFilterSet
     ordering_fields = ("created_at",)
     default_ordering = "-created_at"
 
@@ -132,7 +130,6 @@ class MyCouponListView(generics.ListAPIView):
         tags=["coupons"],
         operation_id="me_coupons_list",
         summary="Your coupons (your wallet), newest first",
-        parameters=[CouponIssueListFilterSerializer],
         responses={200: CouponIssueOutputSerializer(many=True), **error_responses(400, 401, 403)},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -141,6 +138,4 @@ class MyCouponListView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return CouponIssue.objects.none()
-        filters = CouponIssueListFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.coupon_issue_list(user_id=self.request.user.pk, **filters.validated_data)
+        return selectors.coupon_issue_list(user_id=self.request.user.pk)

@@ -9,7 +9,6 @@ about to expire) bounds that. With Redis down, reads go to the database.
 """
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
@@ -69,19 +68,7 @@ def points_balance_get(*, user_id: int) -> PointBalance:
     return balance
 
 
-def points_history(
-    *,
-    user_id: int,
-    type: str | None = None,
-    created_after: datetime | None = None,
-    created_before: datetime | None = None,
-) -> QuerySet[PointEntry]:
-    """A user's ledger, filtered. Ordered by the caller (newest first)."""
-    queryset = PointEntry.objects.filter(user_id=user_id).select_related("lot")
-    if type:
-        queryset = queryset.filter(type=type)
-    if created_after is not None:
-        queryset = queryset.filter(created_at__gte=created_after)
-    if created_before is not None:
-        queryset = queryset.filter(created_at__lt=created_before)
-    return queryset
+def points_history(*, user_id: int) -> QuerySet[PointEntry]:
+    """A user's ledger. Filtered (apps/points/filters.py) and ordered (newest
+    first) by the caller."""
+    return PointEntry.objects.filter(user_id=user_id).select_related("lot")

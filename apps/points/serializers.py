@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from .models import PointEntry, PointEntryType, PointKind
+from .models import PointEntry, PointKind
 
 BIGINT_MAX = 2**63 - 1
 
@@ -68,9 +68,3 @@ class PointBalanceOutputSerializer(serializers.Serializer):
     free = serializers.IntegerField()
     paid = serializers.IntegerField()
     total = serializers.IntegerField()
-
-
-class PointHistoryFilterSerializer(serializers.Serializer):
-    type = serializers.ChoiceField(choices=PointEntryType.choices, required=False)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)

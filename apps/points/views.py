@@ -10,11 +10,11 @@ from apps.core.permissions import IsCustomer, IsStaff
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 
 from . import selectors, services
+from .filters import PointHistoryFilterSet
 from .models import PointEntry
 from .serializers import (
     PointBalanceOutputSerializer,
     PointEntryOutputSerializer,
-    PointHistoryFilterSerializer,
     PointsEarnInputSerializer,
     PointsUseInputSerializer,
 )
@@ -37,13 +37,13 @@ class PointsBalanceView(APIView):
 class PointsHistoryView(generics.ListAPIView):
     permission_classes = [IsCustomer]
     serializer_class = PointEntryOutputSerializer
+    filterset_class = PointHistoryFilterSet
     default_ordering = "-created_at"
 
     @extend_schema(
         tags=["points"],
         operation_id="points_history",
         summary="Your points ledger, newest first",
-        parameters=[PointHistoryFilterSerializer],
         responses={
             200: PointEntryOutputSerializer(many=True),
             **error_responses(400, 401, 403),
@@ -55,9 +55,7 @@ class PointsHistoryView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return PointEntry.objects.none()
-        filters = PointHistoryFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.points_history(user_id=self.request.user.pk, **filters.validated_data)
+        return selectors.points_history(user_id=self.request.user.pk)
 
 
 class PointsEarnView(APIView):

@@ -9,7 +9,7 @@ from apps.core.permissions import IsStaffOrReadOnly
 from apps.core.schema import error_responses
 
 from . import services
-from .filters import ProductListFilterSerializer
+from .filters import ProductFilterSet, ProductListFilterSerializer
 from .listing import product_page
 from .models import Product
 from .selectors import product_get, warehouse_get, warehouse_list
@@ -26,7 +26,6 @@ from .serializers import (
         tags=["catalog"],
         operation_id="products_list",
         summary="Browse and search the catalog",
-        parameters=[ProductListFilterSerializer],
         responses={200: ProductOutputSerializer(many=True), **error_responses(400)},
     ),
     post=extend_schema(
@@ -41,6 +40,7 @@ class ProductListCreateView(generics.ListAPIView):
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = ProductOutputSerializer
     queryset = Product.objects.none()  # the schema's model; pages are read by product_page
+    filterset_class = ProductFilterSet  # the schema's parameters; parsed by the serializer
     ordering_fields = ("name", "price", "created_at")
     default_ordering = "-created_at"
 

@@ -15,13 +15,12 @@ def _with_lines(queryset: QuerySet[Reservation]) -> QuerySet[Reservation]:
     )
 
 
-def reservation_list(*, user, status: str | None = None) -> QuerySet[Reservation]:
-    """A customer's own reservations; staff see everyone's."""
+def reservation_list(*, user) -> QuerySet[Reservation]:
+    """A customer's own reservations; staff see everyone's. Filtered
+    (apps/reservations/filters.py), ordered and paginated by the caller."""
     queryset = Reservation.objects.all()
     if not user.has_role(Role.STAFF):
         queryset = queryset.filter(user_id=user.pk)
-    if status:
-        queryset = queryset.filter(status=status)
     return _with_lines(queryset)
 
 

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField, iso_datetime, money
 from apps.core.serializers import ShallowFieldsSerializer
-from apps.stock.models import Reservation, ReservationLine, ReservationStatus
+from apps.stock.models import Reservation, ReservationLine
 
 
 class ReservationLineInputSerializer(ShallowFieldsSerializer):
@@ -84,7 +84,3 @@ class ReservationOutputSerializer(serializers.ModelSerializer):
             "cancelled_at": iso_datetime(reservation.cancelled_at),
             "expired_at": iso_datetime(reservation.expired_at),
         }
-
-
-class ReservationListFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=ReservationStatus.choices, required=False)

@@ -10,10 +10,10 @@ from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
 from apps.stock.models import Reservation
 
 from . import selectors, services
+from .filters import ReservationFilterSet
 from .serializers import (
     ReservationCreateInputSerializer,
     ReservationExtendInputSerializer,
-    ReservationListFilterSerializer,
     ReservationOutputSerializer,
 )
 
@@ -21,13 +21,13 @@ from .serializers import (
 class ReservationListCreateView(generics.ListAPIView):
     permission_classes = [IsAuthenticated]
     serializer_class = ReservationOutputSerializer
+    filterset_class = ReservationFilterSet
     default_ordering = "-created_at"
 
     @extend_schema(
         tags=["reservations"],
         operation_id="reservations_list",
         summary="Your reservations (staff: everyone's), newest first",
-        parameters=[ReservationListFilterSerializer],
         responses={200: ReservationOutputSerializer(many=True), **error_responses(400, 401)},
     )
     def get(self, request: Request, *args, **kwargs) -> Response:
@@ -36,11 +36,7 @@ class ReservationListCreateView(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation, no user
             return Reservation.objects.none()
-        filters = ReservationListFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.reservation_list(
-            user=self.request.user, status=filters.validated_data.get("status")
-        )
+        return selectors.reservation_list(user=self.request.user)
 
     @extend_schema(
         tags=["reservations"],

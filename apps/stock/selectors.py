@@ -2,7 +2,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from uuid import UUID
 
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from apps.core.errors import NotFound
@@ -87,17 +87,10 @@ def availability_bulk(
     ]
 
 
-def stock_list(
-    *, product_id: UUID | None = None, warehouse_code: str | None = None, low_stock: bool = False
-) -> QuerySet[Stock]:
-    queryset = Stock.objects.select_related("warehouse")
-    if product_id is not None:
-        queryset = queryset.filter(product_id=product_id)
-    if warehouse_code:
-        queryset = queryset.filter(warehouse__code=warehouse_code.strip().upper())
-    if low_stock:
-        queryset = queryset.filter(on_hand__lte=F("reserved") + F("reorder_point"))
-    return queryset
+def stock_list() -> QuerySet[Stock]:
+    """Every stock row, with its warehouse; filtered (apps/stock/filters.py),
+    ordered and paginated by the caller."""
+    return Stock.objects.select_related("warehouse")
 
 
 def stock_get(*, stock_id: int) -> Stock:

@@ -4,7 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField, iso_datetime
-from apps.ledger.models import MovementType, StockMovement
+from apps.ledger.models import StockMovement
 
 from .models import Stock
 
@@ -124,12 +124,6 @@ class StockLevelsInputSerializer(serializers.Serializer):
     reorder_point = serializers.IntegerField(min_value=0, max_value=2**31 - 1, required=False)
 
 
-class StockListFilterSerializer(serializers.Serializer):
-    product_id = UUIDStringField(required=False)
-    warehouse = serializers.CharField(max_length=32, required=False)
-    low_stock = serializers.BooleanField(required=False, default=False)
-
-
 def _quantity(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(max_value=settings.MAX_STOCK_QUANTITY, **kwargs)
 
@@ -193,11 +187,3 @@ class StockMovementOutputSerializer(serializers.ModelSerializer):  # as StockOut
 class StockChangeOutputSerializer(serializers.Serializer):
     stock = StockOutputSerializer()
     movement = StockMovementOutputSerializer()
-
-
-class MovementListFilterSerializer(serializers.Serializer):
-    product_id = UUIDStringField(required=False)
-    warehouse = serializers.CharField(max_length=32, required=False)
-    type = serializers.ChoiceField(choices=MovementType.choices, required=False)
-    created_after = serializers.DateTimeField(required=False)
-    created_before = serializers.DateTimeField(required=False)

@@ -10,21 +10,21 @@ from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsWarehouseAdmin
 from apps.core.rendered import json_response
 from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.ledger.filters import MovementFilterSet
 from apps.ledger.selectors import movement_list
 from apps.products.views import ProductDetailView
 
 from . import selectors, services
 from .availability import availability_bulk_json, availability_get_json
+from .filters import StockFilterSet
 from .serializers import (
     BulkAvailabilityInputSerializer,
     BulkAvailabilityOutputSerializer,
-    MovementListFilterSerializer,
     ProductAvailabilityOutputSerializer,
     StockAdjustInputSerializer,
     StockChangeOutputSerializer,
     StockInboundInputSerializer,
     StockLevelsInputSerializer,
-    StockListFilterSerializer,
     StockMovementOutputSerializer,
     StockOutputSerializer,
     bulk_product_ids,
@@ -80,13 +80,13 @@ class BulkAvailabilityView(APIView):
 class StockListView(generics.ListAPIView):
     permission_classes = [IsWarehouseAdmin]
     serializer_class = StockOutputSerializer
+    filterset_class = StockFilterSet
     default_ordering = "id"
 
     @extend_schema(
         tags=["stock"],
         operation_id="stock_list",
         summary="Stock rows (warehouse admins); low_stock=true lists those to reorder",
-        parameters=[StockListFilterSerializer],
         responses={
             200: StockOutputSerializer(many=True),
             **error_responses(400, 401, 403),
@@ -96,13 +96,7 @@ class StockListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        filters = StockListFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.stock_list(
-            product_id=filters.validated_data.get("product_id"),
-            warehouse_code=filters.validated_data.get("warehouse"),
-            low_stock=filters.validated_data["low_stock"],
-        )
+        return selectors.stock_list()
 
 
 class StockDetailView(APIView):
@@ -205,13 +199,13 @@ class StockAdjustView(_StockChangeView):
 class MovementListView(generics.ListAPIView):
     permission_classes = [IsWarehouseAdmin]
     serializer_class = StockMovementOutputSerializer
+    filterset_class = MovementFilterSet
     default_ordering = "-id"
 
     @extend_schema(
         tags=["stock"],
         operation_id="stock_movements_list",
         summary="The stock ledger, newest first",
-        parameters=[MovementListFilterSerializer],
         responses={
             200: StockMovementOutputSerializer(many=True),
             **error_responses(400, 401, 403),
@@ -221,13 +215,4 @@ class MovementListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self):
-        filters = MovementListFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        data = filters.validated_data
-        return movement_list(
-            product_id=data.get("product_id"),
-            warehouse_code=data.get("warehouse"),
-            type=data.get("type"),
-            created_after=data.get("created_after"),
-            created_before=data.get("created_before"),
-        )
+        return movement_list()
