@@ -55,4 +55,4 @@ class ProductFilterSet(django_filters.FilterSet):
         fields = ()
 
     def filter_q(self, queryset, name, text: str):
-        return product_search(queryset, text=text)
+        return product_search(queryset=queryset, text=text)
