@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("apps.reservations.urls")),
     path("", include("apps.points.urls")),
     path("", include("apps.coupons.urls")),
+    path("", include("apps.payments.urls")),
 ]
 
 urlpatterns = [

@@ -13,6 +13,16 @@ class UUIDStringField(serializers.UUIDField):
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """An integer in JSON: "10", 10.0, true or NaN are a 400, not 10 (DRF's
+    IntegerField would take the first three). Points and quantities are such."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 def iso_datetime(value) -> str | None:
     """A datetime as DRF renders it: ISO 8601 in UTC, "+00:00" written "Z"."""
     if value is None:

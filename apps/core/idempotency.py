@@ -122,6 +122,15 @@ class Claim:
             _insert(self._idempotency, result_id=str(result_id), completed=True)
         self.done = True
 
+    def started(self, result_id: Any) -> None:
+        """For a service that commits twice around an external call: what its
+        first transaction made, recorded as still in flight (a retry meanwhile
+        is 409 `idempotency_key_in_use`); `idempotency_complete`, in its second
+        transaction, ends it."""
+        if self._idempotency is not None:
+            _insert(self._idempotency, result_id=str(result_id), completed=False)
+        self.done = True
+
 
 def _try_lock(scope: str) -> bool:
     if connection.vendor != "postgresql":
@@ -276,6 +285,12 @@ def idempotency_begin(idempotency: Idempotency, *, result_id: Any) -> str | None
     return earlier
 
 
+def idempotency_seen(idempotency: Idempotency) -> bool:
+    """Whether a request with this key has been claimed (a retry: the key, not
+    a lock of the service's, answers it)."""
+    return _find(idempotency) is not None
+
+
 def idempotency_complete(idempotency: Idempotency, *, refusal: DomainError | None = None) -> None:
     """In the second transaction: the request is done (with the refusal to
     replay, if it ended in one)."""
@@ -286,6 +301,15 @@ def idempotency_complete(idempotency: Idempotency, *, refusal: DomainError | Non
     IdempotencyRecord.objects.filter(
         user_id=idempotency.user_id, route=idempotency.route, key=idempotency.key
     ).update(**changes)
+
+
+def idempotency_complete_result(*, result_id: Any) -> int:
+    """End every request still in flight whose first transaction made
+    `result_id` (for a reconciler that finished what a crashed request began:
+    a retry with its key then replays instead of waiting forever)."""
+    return IdempotencyRecord.objects.filter(
+        result_id=str(result_id), completed_at__isnull=True
+    ).update(completed_at=timezone.now())
 
 
 def idempotent_response(

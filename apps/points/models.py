@@ -83,6 +83,9 @@ class PointEntry(models.Model):
         related_name="cancelled_by",
         help_text="The entry this one compensates (each entry at most once).",
     )
+    # Spent by an order's checkout: these points come back only through that
+    # order (a failed payment, a refund), never by a cancel of the entry itself.
+    for_order = models.BooleanField(default=False)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

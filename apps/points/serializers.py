@@ -1,19 +1,11 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from apps.core.fields import StrictIntegerField
+
 from .models import PointEntry, PointKind
 
 BIGINT_MAX = 2**63 - 1
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """Points are integers in JSON: "10", 10.0, true or NaN are a 400, not 10
-    (DRF's IntegerField would take the first three)."""
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 def _amount() -> StrictIntegerField:

@@ -1,4 +1,4 @@
-"""Stock writes: inbound, cycle-count adjustments, alert levels.
+"""Stock writes: inbound, cycle-count adjustments, alert levels, returns.
 
 Every change to on_hand or reserved writes its StockMovement in the same
 transaction. Inputs are resolved before any row is touched; inside, only
@@ -12,17 +12,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from apps.core.errors import ValidationFailed
+from apps.core.errors import InvalidState, ValidationFailed
 from apps.core.idempotency import idempotent_service
 from apps.ledger.models import MovementType, StockMovement
-from apps.ledger.services import movement_record
+from apps.ledger.services import movement_build, movement_record, movements_record_bulk
 from apps.products.selectors import product_get, warehouse_get_by_code
 from apps.products.services import product_hide
 
 from .errors import BelowReserved, ProductInUse
 from .holds.services import holds_release_expired
-from .locks import stock_lock_for_product, stock_lock_one
-from .models import Stock
+from .locks import stock_lock_for_product, stock_lock_many, stock_lock_one
+from .models import Reservation, ReservationLine, ReservationStatus, Stock
 
 
 @dataclass(frozen=True)
@@ -196,3 +196,34 @@ def stock_levels_update(
         for field, value in changes.items():
             setattr(stock, field, value)
     return stock
+
+
+def stock_return_reservation(*, reservation: Reservation, now, reference: str = "") -> None:
+    """The units a confirmed reservation shipped come back (a refund): on_hand
+    grows by each line's quantity, with one `return` movement per line. The
+    caller holds the reservation locked and returns it once (its payment's
+    state, under that lock, says whether it has)."""
+    if reservation.status != ReservationStatus.CONFIRMED:
+        raise InvalidState(
+            "Only a confirmed reservation's units can come back.",
+            details={"status": reservation.status},
+        )
+    lines = list(ReservationLine.objects.filter(reservation=reservation).order_by("pk"))
+    rows = {row.pk: row for row in stock_lock_many(stock_ids={line.stock_id for line in lines})}
+    movements = []
+    for line in sorted(lines, key=lambda line: (line.stock_id, line.pk)):
+        row = rows[line.stock_id]
+        row.on_hand += line.quantity
+        movements.append(
+            movement_build(
+                stock=row,
+                type=MovementType.RETURN,
+                on_hand_delta=line.quantity,
+                reservation_id=reservation.pk,
+                reference=reference,
+                now=now,
+            )
+        )
+    for row in rows.values():
+        Stock.objects.filter(pk=row.pk).update(on_hand=row.on_hand, updated_at=now)
+    movements_record_bulk(movements=movements)

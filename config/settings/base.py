@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "apps.reservations",
     "apps.points",
     "apps.coupons",
+    "apps.payments",
 ]
 
 MIDDLEWARE = [
@@ -183,6 +184,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.accounts.tasks.auth_tokens_flush_expired_task",
         "schedule": timedelta(hours=6),
     },
+    "payments-reconcile": {
+        "task": "apps.payments.tasks.payments_reconcile_task",
+        "schedule": timedelta(seconds=env.int("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=60)),
+    },
     "points-expire-due": {
         "task": "apps.points.tasks.points_expire_due_task",
         "schedule": timedelta(seconds=env.int("POINTS_EXPIRY_SWEEP_INTERVAL_SECONDS", default=60)),
@@ -270,6 +275,9 @@ SPECTACULAR_SETTINGS = {
         "PointEntryTypeEnum": "apps.points.models.PointEntryType",
         "PointKindEnum": "apps.points.models.PointKind",
         "CouponIssueStatusEnum": "apps.coupons.models.CouponIssueStatus",
+        "OrderStatusEnum": "apps.payments.models.OrderStatus",
+        "PaymentStatusEnum": "apps.payments.models.PaymentStatus",
+        "PaymentMethodEnum": "apps.payments.models.PaymentMethod",
     },
 }
 
@@ -291,6 +299,20 @@ POINTS_MAX_AMOUNT = env.int("POINTS_MAX_AMOUNT", default=1_000_000_000)
 POINTS_OPTIMISTIC_RETRIES = env.int("POINTS_OPTIMISTIC_RETRIES", default=3)
 POINTS_RETRY_BACKOFF_MS = env.float("POINTS_RETRY_BACKOFF_MS", default=2.0)
 POINTS_BALANCE_CACHE_SECONDS = env.int("POINTS_BALANCE_CACHE_SECONDS", default=60)
+# Payments (apps/payments/): the gateway (a dotted path; the default is the fake
+# one, which keeps its own book of charges) and how long one of its calls may
+# take; how long a payment in flight keeps its hold alive; how long the
+# per-reservation checkout lock lives; after how long the reconciler asks the
+# gateway about a payment still pending; the webhooks' HMAC secret and how old
+# a signed event may be.
+PAYMENT_GATEWAY = env("PAYMENT_GATEWAY", default="apps.payments.gateway.FakeGateway")
+PAYMENT_GATEWAY_TIMEOUT_SECONDS = env.float("PAYMENT_GATEWAY_TIMEOUT_SECONDS", default=10.0)
+PAYMENT_HOLD_SECONDS = env.int("PAYMENT_HOLD_SECONDS", default=900)
+PAYMENT_CHECKOUT_LOCK_SECONDS = env.int("PAYMENT_CHECKOUT_LOCK_SECONDS", default=30)
+PAYMENT_RECONCILE_AFTER_SECONDS = env.int("PAYMENT_RECONCILE_AFTER_SECONDS", default=60)
+PAYMENT_RECONCILE_INTERVAL_SECONDS = env.int("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=60)
+PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="dev-only-webhook-secret")
+PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
 
 # --- Profiling --------------------------------------------------------------
 

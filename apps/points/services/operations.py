@@ -113,9 +113,11 @@ def points_use(
     description: str = "",
     order_id: str = "",
     actor_id: int | None = None,
+    for_order: bool = False,
 ) -> PointEntry:
     """Spend points: free before paid (free lots soonest-expiring first). 409
-    `insufficient_points` when the wallet holds fewer spendable points."""
+    `insufficient_points` when the wallet holds fewer spendable points.
+    `for_order`: spent by a checkout, given back only through its order."""
     _check_amount(amount)
     _check_text("description", description, DESCRIPTION_MAX)
     _check_text("order_id", order_id, ORDER_ID_MAX)
@@ -126,7 +128,9 @@ def points_use(
         available = sum(lot.remaining for lot in lots)
         if amount > available:
             raise InsufficientPoints(details={"requested": amount, "available": available})
-        step = Step(PointEntryType.USE, description=description, order_id=order_id)
+        step = Step(
+            PointEntryType.USE, description=description, order_id=order_id, for_order=for_order
+        )
         left = amount
         for lot in lots:
             points = min(left, lot.remaining)
@@ -159,14 +163,14 @@ def _entry_for_cancel(entry_id: int, user) -> PointEntry:
     return entry
 
 
-def points_cancel(*, entry_id: int, user) -> PointEntry:
+def points_cancel(*, entry_id: int, user, for_order: bool = False) -> PointEntry:
     """Write the compensating entry of an earn or a use (owner or staff), which
     moves exactly the free and paid points the original moved, the other way.
     409 `already_cancelled` the second time; 409 `insufficient_points` for an
     earn whose points were already spent or expired."""
     try:
         with transaction.atomic():
-            return _cancel(entry_id=entry_id, user=user)
+            return _cancel(entry_id=entry_id, user=user, for_order=for_order)
     except IntegrityError as exc:
         # The unique `cancels` is the last guard; the version check comes first.
         if "cancels_id" in str(exc):
@@ -174,8 +178,13 @@ def points_cancel(*, entry_id: int, user) -> PointEntry:
         raise
 
 
-def _cancel(*, entry_id: int, user) -> PointEntry:
+def _cancel(*, entry_id: int, user, for_order: bool) -> PointEntry:
     entry = _entry_for_cancel(entry_id, user)
+    if entry.for_order and not for_order:
+        raise InvalidState(
+            "Points spent by an order come back through the order (its refund).",
+            details={"order_id": entry.order_id},
+        )
     if entry.type not in (PointEntryType.EARN, PointEntryType.USE):
         raise InvalidState(
             "Only earn and use entries can be cancelled.", details={"type": entry.type}

@@ -79,6 +79,7 @@ class Step:
     description: str = ""
     order_id: str = ""
     cancels_id: int | None = None
+    for_order: bool = False
     takes: list[tuple[int, int]] = field(default_factory=list)  # (lot id, points)
     opens_lot: tuple[str, datetime | None] | None = None  # (kind, expires_at)
 
@@ -232,6 +233,7 @@ def _record(
                 description=step.description,
                 order_id=step.order_id,
                 cancels_id=step.cancels_id,
+                for_order=step.for_order,
                 actor_id=actor_id,
                 write_retries=retries,
                 write_locked=locked,

@@ -1,0 +1,7 @@
+"""Payments: checkout (three steps around the gateway call), the end of a
+payment under its reservation's lock, refunds, the reconciler and webhooks."""
+
+from .checkout import CheckedOut, Checkout, order_checkout
+from .refund import payment_cancel
+
+__all__ = ["CheckedOut", "Checkout", "order_checkout", "payment_cancel"]

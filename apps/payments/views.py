@@ -1,0 +1,173 @@
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, status
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.idempotency import Idempotency, idempotent_response
+from apps.core.permissions import IsCustomer, IsStaff
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+
+from . import selectors, services
+from .filters import OrderFilterSet, PaymentFilterSet, StaffPaymentFilterSet
+from .models import Order, Payment
+from .serializers import (
+    CheckoutInputSerializer,
+    OrderOutputSerializer,
+    PaymentCancelInputSerializer,
+    PaymentOutputSerializer,
+)
+
+
+class OrderListCreateView(generics.ListAPIView):
+    serializer_class = OrderOutputSerializer
+    filterset_class = OrderFilterSet
+    default_ordering = "-created_at"
+
+    def get_permissions(self):
+        return [IsCustomer()] if self.request.method == "POST" else [IsAuthenticated()]
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_list",
+        summary="Your orders, newest first (staff: everyone's)",
+        responses={200: OrderOutputSerializer(many=True), **error_responses(400, 401)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation, no user
+            return Order.objects.none()
+        return selectors.order_list(user=self.request.user)
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_create",
+        summary="Check out a reservation: coupon and points applied, the rest charged once",
+        parameters=[IDEMPOTENCY_HEADER],
+        request=CheckoutInputSerializer,
+        responses={
+            201: OpenApiResponse(OrderOutputSerializer, description="Paid (or nothing to pay)."),
+            202: OpenApiResponse(
+                OrderOutputSerializer,
+                description="Payment pending: a bank transfer on its way, or the gateway's "
+                "answer unknown (reconciled later); the order's URL shows the outcome.",
+            ),
+            **error_responses(
+                400,
+                401,
+                403,
+                404,
+                422,
+                s402="`payment_declined`: nothing was charged; points and coupon are back.",
+                s409="`reservation_expired`, `already_paid`, `payment_in_progress`, "
+                "`coupon_invalid`, `insufficient_points`, `idempotency_key_in_use`",
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        idempotency = Idempotency.from_request(request)
+        data = CheckoutInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = data.validated_data
+        done = services.order_checkout(
+            user=request.user,
+            checkout=services.Checkout(
+                reservation_id=fields["reservation_id"],
+                method=fields["payment_method"],
+                coupon_code=fields["coupon_code"] or None,
+                points=fields["points"],
+                payment_token=fields["payment_token"],
+            ),
+            idempotency=idempotency,
+        )
+        return idempotent_response(
+            idempotency,
+            lambda: OrderOutputSerializer(done.order).data,
+            status=status.HTTP_201_CREATED if done.settled else status.HTTP_202_ACCEPTED,
+        )
+
+
+class OrderDetailView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="orders_retrieve",
+        summary="One order (yours; staff: anyone's)",
+        responses={200: OrderOutputSerializer, **error_responses(401, 404)},
+    )
+    def get(self, request: Request, pk) -> Response:
+        order = selectors.order_get(order_id=pk, user=request.user)
+        return Response(OrderOutputSerializer(order).data)
+
+
+class MyPaymentListView(generics.ListAPIView):
+    permission_classes = [IsCustomer]
+    serializer_class = PaymentOutputSerializer
+    filterset_class = PaymentFilterSet
+    default_ordering = "-created_at"
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="me_payments_list",
+        summary="Your payments, newest first",
+        responses={200: PaymentOutputSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Payment.objects.none()
+        return selectors.payment_list(user=self.request.user)
+
+
+class PaymentListView(generics.ListAPIView):
+    permission_classes = [IsStaff]
+    serializer_class = PaymentOutputSerializer
+    filterset_class = StaffPaymentFilterSet
+    default_ordering = "-created_at"
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="payments_list",
+        summary="Every payment, newest first (staff)",
+        responses={200: PaymentOutputSerializer(many=True), **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request, *args, **kwargs) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        return selectors.payment_list()
+
+
+class PaymentCancelView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="payments_cancel",
+        summary="Refund a paid payment: stock returned, points and coupon restored",
+        request=PaymentCancelInputSerializer,
+        responses={
+            200: PaymentOutputSerializer,
+            **error_responses(
+                400,
+                401,
+                404,
+                s409="`invalid_state`: not paid (pending, failed or already cancelled)",
+                s502="`refund_failed`: the gateway did not refund; nothing changed "
+                "(or, with no answer, the refund is retried by the reconciler)",
+            ),
+        },
+    )
+    def post(self, request: Request, pk) -> Response:
+        data = PaymentCancelInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        payment = services.payment_cancel(
+            payment_id=pk, user=request.user, reason=data.validated_data["reason"]
+        )
+        return Response(PaymentOutputSerializer(payment).data)
