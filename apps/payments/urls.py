@@ -8,4 +8,9 @@ urlpatterns = [
     path("me/payments/", views.MyPaymentListView.as_view(), name="me-payment-list"),
     path("payments/", views.PaymentListView.as_view(), name="payment-list"),
     path("payments/<uuid:pk>/cancel/", views.PaymentCancelView.as_view(), name="payment-cancel"),
+    path(
+        "payments/webhooks/<slug:gateway>/",
+        views.PaymentWebhookView.as_view(),
+        name="payment-webhook",
+    ),
 ]

@@ -1,6 +1,6 @@
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import generics, status
-from rest_framework.permissions import IsAuthenticated
+from rest_framework import generics, serializers, status
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -49,11 +49,14 @@ class OrderListCreateView(generics.ListAPIView):
         parameters=[IDEMPOTENCY_HEADER],
         request=CheckoutInputSerializer,
         responses={
-            201: OpenApiResponse(OrderOutputSerializer, description="Paid (or nothing to pay)."),
+            201: OpenApiResponse(
+                OrderOutputSerializer,
+                description="Paid; or, by bank transfer, pending until the gateway's webhook.",
+            ),
             202: OpenApiResponse(
                 OrderOutputSerializer,
-                description="Payment pending: a bank transfer on its way, or the gateway's "
-                "answer unknown (reconciled later); the order's URL shows the outcome.",
+                description="The gateway's answer is unknown (no answer in time): the payment "
+                "stays pending until it is reconciled; the order's URL shows the outcome.",
             ),
             **error_responses(
                 400,
@@ -86,7 +89,7 @@ class OrderListCreateView(generics.ListAPIView):
         return idempotent_response(
             idempotency,
             lambda: OrderOutputSerializer(done.order).data,
-            status=status.HTTP_201_CREATED if done.settled else status.HTTP_202_ACCEPTED,
+            status=status.HTTP_202_ACCEPTED if done.unknown else status.HTTP_201_CREATED,
         )
 
 
@@ -171,3 +174,33 @@ class PaymentCancelView(APIView):
             payment_id=pk, user=request.user, reason=data.validated_data["reason"]
         )
         return Response(PaymentOutputSerializer(payment).data)
+
+
+class WebhookReceivedSerializer(serializers.Serializer):
+    applied = serializers.BooleanField(help_text="False: this event was applied before.")
+    outcome = serializers.CharField()
+
+
+class PaymentWebhookView(APIView):
+    """The gateway's signed events (services/webhooks.py). No token: the
+    HMAC-SHA256 signature over the raw body and its timestamp is the proof."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(
+        tags=["orders"],
+        operation_id="payments_webhook",
+        summary="A gateway's event about a payment (signed; each event applied once)",
+        request={"application/json": {"type": "object"}},
+        responses={
+            200: WebhookReceivedSerializer,
+            **error_responses(404, s400="`invalid_signature`, or not an event (`invalid`)"),
+        },
+    )
+    def post(self, request: Request, gateway: str) -> Response:
+        applied = services.webhook_receive(
+            gateway_name=gateway, body=request._request.body, headers=request.headers
+        )
+        return Response({"applied": applied.applied, "outcome": applied.outcome})

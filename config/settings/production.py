@@ -32,3 +32,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
+
+# A real gateway's webhooks must be verified with a real secret; the fake one
+# (demos) may keep the development default.
+if PAYMENT_GATEWAY != "apps.payments.gateway.FakeGateway" and PAYMENT_WEBHOOK_SECRET in (  # noqa: F405
+    "",
+    "dev-only-webhook-secret",
+):
+    raise ImproperlyConfigured("PAYMENT_WEBHOOK_SECRET must be set for a real payment gateway.")

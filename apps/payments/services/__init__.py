@@ -2,6 +2,15 @@
 payment under its reservation's lock, refunds, the reconciler and webhooks."""
 
 from .checkout import CheckedOut, Checkout, order_checkout
+from .reconcile import payments_reconcile
 from .refund import payment_cancel
+from .webhooks import webhook_receive
 
-__all__ = ["CheckedOut", "Checkout", "order_checkout", "payment_cancel"]
+__all__ = [
+    "CheckedOut",
+    "Checkout",
+    "order_checkout",
+    "payment_cancel",
+    "payments_reconcile",
+    "webhook_receive",
+]

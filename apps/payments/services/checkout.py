@@ -80,11 +80,12 @@ class Checkout:
 
 @dataclass(frozen=True, slots=True)
 class CheckedOut:
-    """The order as the checkout left it; `settled` is False when the gateway's
-    answer is still unknown (or a bank transfer is on its way): 202."""
+    """The order as the checkout left it; `unknown` when the gateway's answer
+    is not known yet (202: the reconciler finishes it). A bank transfer the
+    gateway accepted is known: pending until its webhook says the money came."""
 
     order: Order
-    settled: bool
+    unknown: bool = False
     replayed: bool = False
 
 
@@ -107,7 +108,7 @@ def order_checkout(
             answer = _charge(payment, checkout.payment_token)
         except GatewayTimeout:
             _complete(idempotency)
-            return CheckedOut(_order(payment.order_id), settled=False)
+            return CheckedOut(_order(payment.order_id), unknown=True)
         return _settle(payment, answer, idempotency)
 
 
@@ -133,12 +134,10 @@ def _begin_or_replay(user, checkout: Checkout, idempotency: Idempotency | None) 
         if claim.result_id is not None:
             payment = Payment.objects.get(pk=claim.result_id)
             order = _order(payment.order_id)
-            return CheckedOut(
-                order, settled=order.status != OrderStatus.PENDING_PAYMENT, replayed=True
-            )
+            return CheckedOut(order, replayed=True)
         payment = _begin(user, checkout)
         claim.started(payment.pk)
-    return CheckedOut(_order(payment.order_id), settled=False)
+    return CheckedOut(_order(payment.order_id))
 
 
 def _begin(user, checkout: Checkout) -> Payment:
@@ -298,4 +297,4 @@ def _settle(payment: Payment, answer: Answer, idempotency: Idempotency | None) -
         )
     _complete(idempotency)
     order = _order(payment.order_id)
-    return CheckedOut(order, settled=order.status == OrderStatus.PAID)
+    return CheckedOut(order)
