@@ -4,9 +4,8 @@ import pytest
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from apps.accounts.models import User
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-from apps.conftest import client_for
-from apps.core.tests.test_api_errors import assert_envelope
+from apps.accounts.tests.helpers import DEFAULT_PASSWORD, UserFactory
+from apps.core.tests.helpers import assert_envelope, client_for
 
 pytestmark = pytest.mark.django_db
 

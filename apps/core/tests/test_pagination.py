@@ -10,9 +10,8 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.core.tests.test_api_errors import assert_envelope
-from apps.products.tests.factories import ProductFactory
-from apps.products.tests.paths import product_page_path  # noqa: F401 (a fixture)
+from apps.core.tests.helpers import assert_envelope
+from apps.products.tests.helpers import ProductFactory
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("product_page_path")]
 

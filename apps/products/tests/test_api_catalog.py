@@ -8,11 +8,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from django.utils import timezone
 
-from apps.core.tests.test_api_errors import assert_envelope
+from apps.core.tests.helpers import assert_envelope
 from apps.ledger.models import StockMovement
 from apps.products.models import Product, ProductStatus, Warehouse
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
-from apps.products.tests.paths import product_page_path  # noqa: F401 (a fixture)
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.stock.tests.helpers import hold, stock_of
 
 pytestmark = pytest.mark.django_db

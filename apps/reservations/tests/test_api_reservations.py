@@ -6,26 +6,18 @@ import pytest
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
-from apps.core.tests.test_api_errors import assert_envelope
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import assert_envelope, client_for
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.reservations.services import reservation_expire_due
-from apps.reservations.tests.factories import reserve
+from apps.reservations.tests.helpers import make_due, reserve
 from apps.stock.models import Reservation, ReservationLine, Stock
 from apps.stock.tests.helpers import stock_of
 
 pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/reservations/"
-
-
-def make_due(reservation: Reservation) -> None:
-    """Move a hold's expiry into the past (reservation and lines together)."""
-    past = timezone.now() - timedelta(seconds=1)
-    Reservation.objects.filter(pk=reservation.pk).update(expires_at=past)
-    ReservationLine.objects.filter(reservation_id=reservation.pk).update(expires_at=past)
 
 
 @pytest.fixture
@@ -383,7 +375,7 @@ def test_shortage_details_are_totals_per_product(user_client):
     product = ProductFactory()
     stock_of(product, a, 10)
     stock_of(product, b, 1)
-    from apps.reservations.tests.factories import reserve as hold_units
+    from apps.reservations.tests.helpers import reserve as hold_units
 
     hold_units(product, 1, warehouse=b)
     body = {

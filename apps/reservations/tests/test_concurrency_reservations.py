@@ -7,12 +7,12 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.exceptions import InvalidState
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
+from apps.core.tests.helpers import client_for
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.reservations.errors import InsufficientStock, ReservationExpired
 from apps.reservations.services import (
     LineRequest,
@@ -23,7 +23,7 @@ from apps.reservations.services import (
     transitions,
 )
 from apps.reservations.services import reserve as reserving
-from apps.reservations.tests.factories import reserve
+from apps.reservations.tests.helpers import Competitor, make_due, reserve
 from apps.stock.holds import services as holds_services
 from apps.stock.holds.store import OneStepHoldStore, Taken
 from apps.stock.models import Reservation, ReservationLine, Stock
@@ -32,40 +32,12 @@ from apps.stock.tests.helpers import stock_of
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _make_due(reservation) -> None:
-    past = timezone.now() - timedelta(seconds=1)
-    Reservation.objects.filter(pk=reservation.pk).update(expires_at=past)
-    ReservationLine.objects.filter(reservation_id=reservation.pk).update(expires_at=past)
-
-
-class _Competitor:
-    """A call run in its own thread; `result()` waits for it and answers its
-    return value or the exception it raised."""
-
-    def __init__(self, call) -> None:
-        self.outcome: list = []
-        self.thread = threading.Thread(target=self._run, args=(call,))
-
-    def _run(self, call) -> None:
-        try:
-            self.outcome.append(call())
-        except Exception as exc:
-            self.outcome.append(exc)
-        finally:
-            connection.close()
-
-    def result(self):
-        self.thread.join(10)
-        assert self.outcome, "the competing call did not finish"
-        return self.outcome[0]
-
-
-def _blocked_before_release(monkeypatch, call) -> _Competitor:
+def _blocked_before_release(monkeypatch, call) -> Competitor:
     """Deterministic race: this thread takes the path under the reservation's lock
     (its one-step attempt is told the hold changed meanwhile); the first time it
     is about to release there, holding the lock, `call` starts in another thread
     and is seen waiting on a lock in PostgreSQL; then the release goes on."""
-    competitor = _Competitor(call)
+    competitor = Competitor(call)
     store = transitions.holds_store()
     real_release = transitions.holds_release
     this_thread = threading.current_thread()
@@ -235,7 +207,7 @@ def test_confirm_blocked_by_the_sweeper_then_sees_it_expired(monkeypatch):
     product = ProductFactory()
     stock_of(product, WarehouseFactory(), 10)
     held = reserve(product, 4)
-    _make_due(held)
+    make_due(held)
     competitor = _blocked_before_release(
         monkeypatch, lambda: reservation_confirm(reservation_id=held.pk, user=held.user)
     )

@@ -13,7 +13,7 @@ def stock_of(product, warehouse, on_hand: int) -> Stock:
 def hold(stock: Stock, quantity: int) -> Stock:
     """Hold units of this stock row with a real reservation (counter, lines and
     ledger together), for tests of stock behaviour under holds."""
-    from apps.reservations.tests.factories import reserve
+    from apps.reservations.tests.helpers import reserve
 
     reserve(stock.product, quantity, warehouse=stock.warehouse)
     stock.refresh_from_db()

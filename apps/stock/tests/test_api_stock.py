@@ -3,11 +3,10 @@ import uuid
 import pytest
 from django.db import DatabaseError, transaction
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
-from apps.core.tests.test_api_errors import assert_envelope
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import assert_envelope, client_for
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.stock.models import Stock
 from apps.stock.tests.helpers import hold, stock_of
 
@@ -563,7 +562,7 @@ def test_availability_responses_are_the_same_bytes_on_both_paths_and_as_drf_rend
     from django.utils import timezone
     from rest_framework.renderers import JSONRenderer
 
-    from apps.reservations.tests.factories import reserve
+    from apps.reservations.tests.helpers import reserve
     from apps.stock.models import Reservation, ReservationLine
     from apps.stock.selectors import availability_bulk, availability_get
     from apps.stock.serializers import (

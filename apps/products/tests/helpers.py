@@ -1,3 +1,5 @@
+"""Catalog for tests: products and warehouses."""
+
 from decimal import Decimal
 
 import factory

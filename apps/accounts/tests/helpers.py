@@ -1,3 +1,5 @@
+"""Accounts for tests: users with a known password."""
+
 import factory
 
 from apps.accounts.models import User
