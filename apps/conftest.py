@@ -80,3 +80,21 @@ def product_page_path(request, monkeypatch):
     if request.param == "portable":
         monkeypatch.setattr(listing, "_page_sql", listing._page_portable)
     return request.param
+
+
+@pytest.fixture(params=["postgresql", "portable"])
+def hold_store(request, monkeypatch):
+    """Both hold stores on PostgreSQL: the prepared statements with their one-step
+    paths, and the portable ORM store (the locked path only) that the embedded
+    default runs, so the two give the same answers and keep the same invariants.
+    Every reservation test uses it (reservations/tests/conftest.py), and so do
+    the tests of the stock app's hold services."""
+    from apps.reservations.services import reserve, transitions
+    from apps.stock.holds import services as holds_services
+    from apps.stock.holds.portable import STORE as PORTABLE
+    from apps.stock.holds.postgresql import STORE as POSTGRESQL
+
+    store = {"postgresql": POSTGRESQL, "portable": PORTABLE}[request.param]
+    for module in (holds_services, reserve, transitions):
+        monkeypatch.setattr(module, "holds_store", lambda: store)
+    return store

@@ -49,3 +49,11 @@ def assert_envelope(response, status: int, code: str) -> dict:
     assert body["error"]["code"] == code
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     return body["error"]
+
+
+def idempotency_key(user, key: str = "k", *, fingerprint: str = "f", route: str = "POST /t"):
+    """An Idempotency-Key as a view hands it to a service: `user`'s `key` on
+    `route` for a body whose fingerprint is `fingerprint`."""
+    from apps.core.idempotency import Idempotency
+
+    return Idempotency(user_id=user.pk, route=route, key=key, fingerprint=fingerprint)

@@ -18,3 +18,8 @@ def hold(stock: Stock, quantity: int) -> Stock:
     reserve(stock.product, quantity, warehouse=stock.warehouse)
     stock.refresh_from_db()
     return stock
+
+
+def counters(stock: Stock) -> tuple[int, int]:
+    """(on_hand, reserved) of this stock row as stored now."""
+    return tuple(Stock.objects.filter(pk=stock.pk).values_list("on_hand", "reserved").get())
