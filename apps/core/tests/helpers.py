@@ -1,10 +1,12 @@
-"""The API contract for tests of every app: clients and the error envelope."""
+"""The API contract for tests of every app: clients, the error envelope, and
+Idempotency-Keys for services called directly."""
 
 from django.test import Client
 from rest_framework.test import APIClient
 
 from apps.accounts.tests.helpers import DEFAULT_PASSWORD, UserFactory
 from apps.accounts.tokens import PlatformAccessToken
+from apps.core.idempotency import Idempotency
 
 
 def _no_fractional_number(text: str):
@@ -54,6 +56,4 @@ def assert_envelope(response, status: int, code: str) -> dict:
 def idempotency_key(user, key: str = "k", *, fingerprint: str = "f", route: str = "POST /t"):
     """An Idempotency-Key as a view hands it to a service: `user`'s `key` on
     `route` for a body whose fingerprint is `fingerprint`."""
-    from apps.core.idempotency import Idempotency
-
     return Idempotency(user_id=user.pk, route=route, key=key, fingerprint=fingerprint)
