@@ -20,17 +20,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/reservations/"
 
 
-@pytest.fixture
-def shop():
-    """Two warehouses by priority and a product stocked 5 + 10."""
-    first = WarehouseFactory(code="SEL-1", priority=1)
-    second = WarehouseFactory(code="BSN-1", priority=2)
-    product = ProductFactory()
-    stock_of(product, first, 5)
-    stock_of(product, second, 10)
-    return product, first, second
-
-
 def _post(client, product, quantity, order_id="o-1", key=None, **extra):
     body = {
         "order_id": order_id,
