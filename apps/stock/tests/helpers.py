@@ -23,3 +23,12 @@ def hold(stock: Stock, quantity: int) -> Stock:
 def counters(stock: Stock) -> tuple[int, int]:
     """(on_hand, reserved) of this stock row as stored now."""
     return tuple(Stock.objects.filter(pk=stock.pk).values_list("on_hand", "reserved").get())
+
+
+INBOUND, ADJUST, STOCK, MOVEMENTS, BULK = (
+    "/api/v1/stock/inbound/",
+    "/api/v1/stock/adjust/",
+    "/api/v1/stock/",
+    "/api/v1/stock/movements/",
+    "/api/v1/stock/availability/",
+)

@@ -19,7 +19,7 @@ from apps.ledger.models import StockMovement
 from apps.ledger.tests.helpers import ledger
 from apps.products.models import Product
 from apps.products.selectors import product_get
-from apps.products.tests.helpers import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import WarehouseFactory
 from apps.reservations.tests.helpers import make_due, reserve
 from apps.stock.errors import BelowReserved, ProductInUse
 from apps.stock.models import Reservation, Stock
@@ -27,16 +27,6 @@ from apps.stock.services import product_delete, stock_adjust, stock_inbound, sto
 from apps.stock.tests.helpers import counters, hold, stock_of
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def product():
-    return ProductFactory()
-
-
-@pytest.fixture
-def warehouse():
-    return WarehouseFactory(code="SEL-1", priority=10)
 
 
 def _inbound(product, quantity, **extra):
