@@ -1,5 +1,5 @@
 """Reservations for tests, made through the service (stock, lines and ledger
-agree), and the helpers that move them in time or race them."""
+agree), the helpers that move them in time or race them, and the API's path."""
 
 import itertools
 import threading
@@ -11,6 +11,9 @@ from django.utils import timezone
 from apps.accounts.tests.helpers import UserFactory
 from apps.reservations.services import LineRequest, reservation_create
 from apps.stock.models import Reservation, ReservationLine
+from apps.stock.selectors import availability_get
+
+RESERVATIONS = "/api/v1/reservations/"
 
 _orders = itertools.count(1)
 
@@ -58,3 +61,20 @@ class Competitor:
         self.thread.join(10)
         assert self.outcome, "the competing call did not finish"
         return self.outcome[0]
+
+
+def post_reservation(client, product, quantity, order_id="o-1", key=None, **extra):
+    """POST one line of `product` to the reservations API (with an Idempotency-Key
+    when `key` is given)."""
+    body = {
+        "order_id": order_id,
+        "lines": [{"product_id": str(product.pk), "quantity": quantity}],
+        **extra,
+    }
+    headers = {"HTTP_IDEMPOTENCY_KEY": key} if key else {}
+    return client.post(RESERVATIONS, body, format="json", **headers)
+
+
+def available_units(product) -> int:
+    """The product's available units, as the availability API reads them."""
+    return availability_get(product_id=product.pk).available
