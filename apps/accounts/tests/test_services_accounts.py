@@ -21,13 +21,12 @@ from apps.accounts.services import (
     user_role_set,
     user_signup,
 )
-from apps.accounts.tests.helpers import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.helpers import DEFAULT_PASSWORD, STRONG, UserFactory
 from apps.core.exceptions import AuthenticationFailed, TokenNotValid, ValidationFailed
 from apps.core.roles import Role
 
 pytestmark = pytest.mark.django_db
 
-STRONG = "Tr1cky-Walrus-Lamp"
 NO_ACCOUNT = "No active account found with the given credentials."
 
 
