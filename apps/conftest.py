@@ -1,11 +1,13 @@
-"""The few global fixtures: users of each role and API clients holding their JWTs."""
+"""The fixtures the tests of several apps share: users of each role, API clients
+holding their JWTs, and both paths of the catalog list; and the audit after every
+test that writes. Helper functions live in each app's tests/helpers.py."""
 
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from apps.accounts.tests.factories import UserFactory
-from apps.accounts.tokens import PlatformAccessToken
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import ContractClient, client_for
 
 
 @pytest.fixture(autouse=True)
@@ -34,31 +36,9 @@ def pytest_runtest_call(item):
     return result
 
 
-def _no_fractional_number(text: str):
-    raise AssertionError(
-        f"the response holds the JSON number {text}: docs/api.md has no fractional numbers "
-        "(quantities and points are integers, money is a string)"
-    )
-
-
-class ContractClient(APIClient):
-    """An API client whose `response.json()` also holds the body to docs/api.md's
-    types: an integer rendered as `3.0` fails the test that reads it."""
-
-    def _parse_json(self, response, **extra):
-        extra.setdefault("parse_float", _no_fractional_number)
-        return super()._parse_json(response, **extra)
-
-
 @pytest.fixture
 def api_client() -> APIClient:
     return ContractClient()
-
-
-def client_for(user) -> APIClient:
-    client = ContractClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {PlatformAccessToken.for_user(user)}")
-    return client
 
 
 @pytest.fixture
@@ -89,3 +69,33 @@ def staff_client(staff_user) -> APIClient:
 @pytest.fixture
 def warehouse_client(warehouse_admin) -> APIClient:
     return client_for(warehouse_admin)
+
+
+@pytest.fixture(params=["sql", "portable"])
+def product_page_path(request, monkeypatch):
+    """Both ways of reading a page of the catalog: PostgreSQL's one statement, and
+    the ORM and serializer that the embedded default runs. Every list test (the
+    catalog's, core's pagination) runs on each, and they must answer the same."""
+    from apps.products import listing
+
+    if request.param == "portable":
+        monkeypatch.setattr(listing, "_page_sql", listing._page_portable)
+    return request.param
+
+
+@pytest.fixture(params=["postgresql", "portable"])
+def hold_store(request, monkeypatch):
+    """Both hold stores on PostgreSQL: the prepared statements with their one-step
+    paths, and the portable ORM store (the locked path only) that the embedded
+    default runs, so the two give the same answers and keep the same invariants.
+    Every reservation test uses it (reservations/tests/conftest.py), and so do
+    the tests of the stock app's hold services."""
+    from apps.reservations.services import reserve, transitions
+    from apps.stock.holds import services as holds_services
+    from apps.stock.holds.portable import STORE as PORTABLE
+    from apps.stock.holds.postgresql import STORE as POSTGRESQL
+
+    store = {"postgresql": POSTGRESQL, "portable": PORTABLE}[request.param]
+    for module in (holds_services, reserve, transitions):
+        monkeypatch.setattr(module, "holds_store", lambda: store)
+    return store

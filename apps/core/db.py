@@ -67,3 +67,16 @@ def prepared_cursor():
             connection.connection.prepare_threshold = _ONLY_WHEN_ASKED
         cursor = _PreparingCursor(connection.connection)
     return connection.make_cursor(cursor)
+
+
+def violated_constraint(exc: Exception) -> str | None:
+    """The name of the constraint an IntegrityError broke: PostgreSQL names it;
+    SQLite (the embedded default) only names the columns, which callers list as
+    the constraint's fields ("products_product.sku")."""
+    diag = getattr(exc.__cause__, "diag", None)
+    name = getattr(diag, "constraint_name", None)
+    if name:
+        return name
+    text = str(exc)
+    prefix = "UNIQUE constraint failed: "
+    return text[len(prefix) :] if text.startswith(prefix) else None

@@ -8,9 +8,14 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.db import violated_constraint
 from apps.core.errors import ValidationFailed
 
 from .models import Product, Warehouse
+
+# The unique constraints, as PostgreSQL and SQLite name them.
+SKU_UNIQUE = ("product_sku_unique", "products_product.sku")
+CODE_UNIQUE = ("warehouse_code_unique", "products_warehouse.code")
 
 
 @dataclass(frozen=True)
@@ -36,11 +41,20 @@ def _unique_sku():
         with transaction.atomic():
             yield
     except IntegrityError as exc:
-        if "sku" in str(exc):
+        if violated_constraint(exc) in SKU_UNIQUE:
             raise ValidationFailed(
                 details={"sku": ["A product with this sku already exists."]}
             ) from exc
         raise
+
+
+def _code_taken(exc: IntegrityError) -> None:
+    """A clash on the warehouse code is a 400 on `code`; anything else is raised."""
+    if violated_constraint(exc) in CODE_UNIQUE:
+        raise ValidationFailed(
+            details={"code": ["A warehouse with this code already exists."]}
+        ) from exc
+    raise exc
 
 
 def product_create(*, data: ProductData) -> Product:
@@ -79,9 +93,7 @@ def warehouse_create(*, code: str, name: str, priority: int, is_active: bool) ->
                 code=code.strip().upper(), name=name, priority=priority, is_active=is_active
             )
     except IntegrityError as exc:
-        raise ValidationFailed(
-            details={"code": ["A warehouse with this code already exists."]}
-        ) from exc
+        _code_taken(exc)
 
 
 def warehouse_update(*, warehouse: Warehouse, changes: dict[str, Any]) -> Warehouse:
@@ -94,7 +106,5 @@ def warehouse_update(*, warehouse: Warehouse, changes: dict[str, Any]) -> Wareho
         with transaction.atomic():
             warehouse.save(update_fields=[*changes, "updated_at"])
     except IntegrityError as exc:
-        raise ValidationFailed(
-            details={"code": ["A warehouse with this code already exists."]}
-        ) from exc
+        _code_taken(exc)
     return warehouse

@@ -2,7 +2,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from apps.accounts.models import User
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 
 pytestmark = pytest.mark.django_db
 

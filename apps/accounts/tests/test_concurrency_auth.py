@@ -10,7 +10,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from apps.accounts import services
 from apps.accounts.models import User
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.errors import TokenNotValid, ValidationFailed
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
 

@@ -4,20 +4,14 @@ the ledger is read-only for everyone."""
 import pytest
 from django.test import Client
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.helpers import DEFAULT_PASSWORD, UserFactory
+from apps.core.tests.helpers import admin_session
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
-from apps.reservations.tests.factories import reserve
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
+from apps.reservations.tests.helpers import reserve
 from apps.stock.tests.helpers import stock_of
 
 pytestmark = pytest.mark.django_db
-
-
-def _admin_client(**roles) -> Client:
-    client = Client()
-    user = UserFactory(**roles)
-    assert client.login(email=user.email, password=DEFAULT_PASSWORD)
-    return client
 
 
 @pytest.fixture
@@ -29,7 +23,7 @@ def data():
 
 
 def test_a_customer_cannot_use_the_admin():
-    client = _admin_client()
+    client = admin_session()
     response = client.get("/admin/")
     assert response.status_code == 302 and "/admin/login/" in response["Location"]
 
@@ -58,11 +52,11 @@ def test_the_admin_login_form_admits_a_warehouse_admin_who_is_not_staff():
     ],
 )
 def test_admin_pages_follow_the_roles(data, roles, url, status):
-    assert _admin_client(**roles).get(url).status_code == status
+    assert admin_session(**roles).get(url).status_code == status
 
 
 def test_the_ledger_cannot_be_changed_or_deleted_in_the_admin(data):
-    client = _admin_client(is_superuser=True, is_staff=True)
+    client = admin_session(is_superuser=True, is_staff=True)
     movement = StockMovement.objects.first()
     change = client.post(
         f"/admin/ledger/stockmovement/{movement.pk}/change/", {"on_hand_delta": 999}
@@ -75,7 +69,7 @@ def test_the_ledger_cannot_be_changed_or_deleted_in_the_admin(data):
 
 def test_stock_counts_are_read_only_in_the_admin_and_levels_editable(data):
     _, _, stock, _ = data
-    client = _admin_client(is_warehouse_admin=True, is_staff=True)
+    client = admin_session(is_warehouse_admin=True, is_staff=True)
     response = client.post(
         f"/admin/stock/stock/{stock.pk}/change/",
         {"min_stock_level": 2, "reorder_point": 4, "on_hand": 999},

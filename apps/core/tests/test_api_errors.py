@@ -4,20 +4,9 @@ import pytest
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from apps.conftest import client_for
+from apps.core.tests.helpers import assert_envelope, client_for
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("apps.core.tests.urls")]
-
-
-def assert_envelope(response, status: int, code: str) -> dict:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "details"}
-    assert body["error"]["code"] == code
-    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
-    return body["error"]
 
 
 def test_unknown_api_path_returns_404_envelope(api_client):
@@ -69,7 +58,7 @@ def test_customer_on_staff_endpoint_returns_403_permission_denied(user_client):
 
 def test_role_permissions_admit_their_role_and_superusers(staff_user, warehouse_admin):
     # given
-    from apps.accounts.tests.factories import UserFactory
+    from apps.accounts.tests.helpers import UserFactory
 
     superuser = UserFactory(is_superuser=True)
     # then
@@ -146,7 +135,7 @@ def test_bad_page_size_returns_400_invalid(api_client, user, page_size):
 
 def test_cursor_pagination_pages_through_everything_without_count(api_client):
     # given 25 users
-    from apps.accounts.tests.factories import UserFactory
+    from apps.accounts.tests.helpers import UserFactory
 
     created = {u.id for u in UserFactory.create_batch(25)}
     # when walking the pages 10 at a time
@@ -162,7 +151,7 @@ def test_cursor_pagination_pages_through_everything_without_count(api_client):
 
 
 def test_page_size_above_max_is_capped_at_100(api_client):
-    from apps.accounts.tests.factories import UserFactory
+    from apps.accounts.tests.helpers import UserFactory
 
     UserFactory.create_batch(105)
     body = api_client.get("/api/test/users/", {"page_size": 1000}).json()

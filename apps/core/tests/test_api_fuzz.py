@@ -32,7 +32,7 @@ def wsgi_in_test_transaction():
 
 @pytest.fixture
 def auth_header(db, settings, wsgi_in_test_transaction):
-    from apps.accounts.tests.factories import UserFactory
+    from apps.accounts.tests.helpers import UserFactory
 
     # Throttles would turn most generated logins into 429s and hide the handlers.
     settings.REST_FRAMEWORK = {

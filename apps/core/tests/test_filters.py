@@ -6,7 +6,7 @@ from django.http import QueryDict
 from django.urls import path
 from drf_spectacular.generators import SchemaGenerator
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.tests.urls import UserFilteredListView, UserFilterSet, UserParsedListView
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("apps.core.tests.urls")]

@@ -4,7 +4,7 @@ claims, replays, stored refusals, and the two-transaction form a payment uses.""
 import pytest
 from django.db import connection, transaction
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.errors import (
     Conflict,
     IdempotencyKeyInUse,

@@ -10,14 +10,11 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from apps.core.tests.test_api_errors import assert_envelope
-from apps.products.tests.factories import ProductFactory
-from apps.products.tests.paths import product_page_path  # noqa: F401 (a fixture)
+from apps.core.tests.helpers import assert_envelope
+from apps.products.tests.helpers import ORDERINGS, PRODUCTS, ProductFactory, expected_ids
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("product_page_path")]
 
-PRODUCTS = "/api/v1/products/"
-ORDERINGS = ["name", "-name", "price", "-price", "created_at", "-created_at"]
 PAGE_SIZE = 7
 TOTAL = 37  # 5 full pages of 7 and a last page of 2
 GROUP = 5  # rows per group sharing name, price and created_at
@@ -40,15 +37,6 @@ def tied_products():
             )
         )
     return products
-
-
-def expected_ids(products, ordering: str) -> list[str]:
-    """The field, then the id, both in the field's direction."""
-    field = ordering.lstrip("-")
-    ordered = sorted(
-        products, key=lambda p: (getattr(p, field), p.id), reverse=ordering.startswith("-")
-    )
-    return [str(p.id) for p in ordered]
 
 
 def get_page(client, url, params=None) -> dict:

@@ -1,22 +1,15 @@
 """Admin pages: staff create and edit drops through the services; issues are read-only."""
 
 import pytest
-from django.test import Client
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import admin_session
 from apps.coupons import cache as coupon_cache
 from apps.coupons.models import Coupon
 from apps.coupons.services import coupon_issue
-from apps.coupons.tests.factories import CouponFactory
+from apps.coupons.tests.helpers import CouponFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def _admin_client(**roles) -> Client:
-    client = Client()
-    user = UserFactory(**roles)
-    assert client.login(email=user.email, password=DEFAULT_PASSWORD)
-    return client
 
 
 def _form(coupon=None, **overrides):
@@ -51,18 +44,18 @@ def _form(coupon=None, **overrides):
 )
 def test_coupon_admin_pages_follow_the_roles(roles, url, status):
     coupon_issue(coupon_id=CouponFactory().pk, user_id=UserFactory().pk)
-    assert _admin_client(**roles).get(url).status_code == status
+    assert admin_session(**roles).get(url).status_code == status
 
 
 def test_staff_add_a_coupon_in_the_admin():
-    response = _admin_client(is_staff=True).post("/admin/coupons/coupon/add/", _form())
+    response = admin_session(is_staff=True).post("/admin/coupons/coupon/add/", _form())
     assert response.status_code == 302, response.content[:2000]
     coupon = Coupon.objects.get()
     assert (coupon.name, coupon.total_quantity, coupon.issued_count) == ("Admin drop", 3, 0)
 
 
 def test_the_admin_refuses_both_discounts():
-    response = _admin_client(is_staff=True).post(
+    response = admin_session(is_staff=True).post(
         "/admin/coupons/coupon/add/", _form(discount_rate="10")
     )
     assert response.status_code == 200 and b"exactly one of discount_amount" in response.content
@@ -76,7 +69,7 @@ def test_raising_the_total_in_the_admin_clears_the_sold_out_flag(
     coupon_issue(coupon_id=coupon.pk, user_id=UserFactory().pk)
     # (this test's transaction never commits: the flag is set as its commit would)
     coupon_cache.sold_out_flag_set(coupon_id=coupon.pk, total_quantity=1)
-    client = _admin_client(is_staff=True)
+    client = admin_session(is_staff=True)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             f"/admin/coupons/coupon/{coupon.pk}/change/", _form(coupon, total_quantity="2")
@@ -90,7 +83,7 @@ def test_lowering_below_issued_in_the_admin_is_refused_with_a_message():
     coupon = CouponFactory(total_quantity=3)
     for user in UserFactory.create_batch(2):
         coupon_issue(coupon_id=coupon.pk, user_id=user.pk)
-    client = _admin_client(is_staff=True)
+    client = admin_session(is_staff=True)
     url = f"/admin/coupons/coupon/{coupon.pk}/change/"
     response = client.post(url, _form(coupon, total_quantity="1"), follow=True)
     assert response.status_code == 200

@@ -4,14 +4,13 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.models import IdempotencyRecord
-from apps.core.tests.test_api_errors import assert_envelope
+from apps.core.tests.helpers import assert_envelope, client_for
 from apps.coupons.models import Coupon, CouponIssue
 from apps.coupons.services import coupon_issue
-from apps.coupons.tests.factories import CouponFactory
-from apps.products.tests.factories import ProductFactory
+from apps.coupons.tests.helpers import CouponFactory
+from apps.products.tests.helpers import ProductFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,15 +7,15 @@ from decimal import Decimal
 import pytest
 from django.db import connection, transaction
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
+from apps.core.tests.helpers import client_for
 from apps.coupons import cache as coupon_cache
 from apps.coupons.errors import CouponInvalid, SoldOut
 from apps.coupons.locks import coupon_lock
 from apps.coupons.models import Coupon, CouponIssue
 from apps.coupons.services import coupon_issue, coupon_redeem, coupon_update
-from apps.coupons.tests.factories import CouponFactory
+from apps.coupons.tests.helpers import CouponFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

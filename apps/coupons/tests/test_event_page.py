@@ -14,10 +14,10 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.helpers import DEFAULT_PASSWORD, UserFactory
 from apps.coupons.models import CouponIssue
 from apps.coupons.services import coupon_issue
-from apps.coupons.tests.factories import CouponFactory
+from apps.coupons.tests.helpers import CouponFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

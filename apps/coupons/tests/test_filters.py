@@ -9,10 +9,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.coupons.models import Coupon
 from apps.coupons.services import coupon_issue, coupon_issues_expire_due, coupon_redeem
-from apps.coupons.tests.factories import CouponFactory
+from apps.coupons.tests.helpers import CouponFactory
 
 pytestmark = pytest.mark.django_db
 

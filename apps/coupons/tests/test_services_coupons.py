@@ -6,7 +6,7 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.audit import run_audit
 from apps.core.errors import InvalidState, NotFound, ValidationFailed
 from apps.coupons import services
@@ -19,8 +19,8 @@ from apps.coupons.services import (
     coupon_redeem,
     coupon_release,
 )
-from apps.coupons.tests.factories import CouponFactory
-from apps.products.tests.factories import ProductFactory
+from apps.coupons.tests.helpers import CouponFactory
+from apps.products.tests.helpers import ProductFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.stock.tests.helpers import hold, stock_of
 
 pytestmark = pytest.mark.django_db

@@ -7,13 +7,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import client_for
 from apps.coupons.services import coupon_issue
-from apps.coupons.tests.factories import CouponFactory
+from apps.coupons.tests.helpers import CouponFactory
 from apps.points.services import points_earn
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
-from apps.reservations.tests.factories import reserve
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
+from apps.reservations.tests.helpers import reserve
 from apps.stock.models import Reservation, ReservationLine
 from apps.stock.tests.helpers import stock_of
 

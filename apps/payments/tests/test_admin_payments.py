@@ -4,7 +4,7 @@ lets staff refund."""
 import pytest
 from django.test import Client
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.accounts.tests.helpers import DEFAULT_PASSWORD, UserFactory
 
 from ..models import Order, Payment
 from .helpers import shop_with_hold

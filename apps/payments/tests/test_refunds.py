@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.coupons.models import CouponIssue
 from apps.ledger.models import StockMovement
 from apps.points.selectors import points_balance_get

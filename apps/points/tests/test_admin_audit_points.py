@@ -4,22 +4,14 @@ the balance read with Redis down."""
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from django.test import Client
 
-from apps.accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
+from apps.core.tests.helpers import admin_session
 from apps.points.models import PointEntry, PointKind
 from apps.points.selectors import points_balance_get
 from apps.points.services import points_use
 from apps.points.tests.helpers import balances, earn
 
 pytestmark = pytest.mark.django_db
-
-
-def _admin_client(**roles) -> Client:
-    client = Client()
-    user = UserFactory(**roles)
-    assert client.login(email=user.email, password=DEFAULT_PASSWORD)
-    return client
 
 
 @pytest.mark.parametrize(
@@ -34,12 +26,12 @@ def _admin_client(**roles) -> Client:
 )
 def test_points_admin_pages_are_for_staff_and_read_only(user, roles, url, status):
     earn(user, 10, PointKind.FREE)
-    assert _admin_client(**roles).get(url).status_code == status
+    assert admin_session(**roles).get(url).status_code == status
 
 
 def test_the_points_ledger_cannot_be_changed_or_deleted_in_the_admin(user):
     entry = earn(user, 10, PointKind.FREE)
-    client = _admin_client(is_superuser=True, is_staff=True)
+    client = admin_session(is_superuser=True, is_staff=True)
     assert client.get(f"/admin/points/pointentry/{entry.pk}/change/").status_code == 200
     change = client.post(f"/admin/points/pointentry/{entry.pk}/change/", {"amount": 999})
     delete = client.post(f"/admin/points/pointentry/{entry.pk}/delete/", {"post": "yes"})

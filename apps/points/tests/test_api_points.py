@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import client_for
 from apps.points.models import PointEntry, PointKind
 from apps.points.services import points_use
 from apps.points.tests.helpers import balances, earn

@@ -8,9 +8,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.testing import run_concurrently
+from apps.core.tests.helpers import client_for
 from apps.points.errors import AlreadyCancelled, InsufficientPoints
 from apps.points.models import PointEntry, PointKind, PointLot
 from apps.points.services import points_cancel, points_expire_due, points_use, protocol

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.points.models import PointKind
 from apps.points.services import points_cancel, points_use
 from apps.points.tests.helpers import earn

@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.errors import InvalidState, NotFound, ValidationFailed
 from apps.points.errors import AlreadyCancelled, InsufficientPoints
 from apps.points.models import PointAllocation, PointEntry, PointKind, PointLot

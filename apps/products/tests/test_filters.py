@@ -17,8 +17,7 @@ from rest_framework import generics
 from apps.products.filters import ProductFilterSet, ProductListFilterSerializer
 from apps.products.selectors import product_queryset
 from apps.products.serializers import ProductOutputSerializer
-from apps.products.tests.factories import ProductFactory
-from apps.products.tests.paths import product_page_path  # noqa: F401 (a fixture)
+from apps.products.tests.helpers import ProductFactory
 from apps.products.views import ProductListCreateView
 
 PRODUCTS = "/api/v1/products/"

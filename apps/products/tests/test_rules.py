@@ -10,7 +10,7 @@ from django.db import connection
 from apps.products.models import Product
 from apps.products.rules import ON_SALE_SQL, not_on_sale_reason, on_sale_q
 
-from .factories import ProductFactory
+from .helpers import ProductFactory
 
 pytestmark = pytest.mark.django_db
 

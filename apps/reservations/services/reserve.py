@@ -75,6 +75,14 @@ def _demand(lines: list[LineRequest]) -> Demand:
     """Quantity wanted per (product, named warehouse or None); repeated lines add up."""
     if not 1 <= len(lines) <= MAX_LINES:
         raise ValidationFailed(details={"lines": [f"Give 1 to {MAX_LINES} lines."]})
+    high = settings.MAX_STOCK_QUANTITY
+    if any(
+        isinstance(line.quantity, bool)
+        or not isinstance(line.quantity, int)
+        or not 1 <= line.quantity <= high
+        for line in lines
+    ):
+        raise ValidationFailed(details={"lines": [f"Each quantity is from 1 to {high}."]})
     demand: dict[tuple[UUID, str | None], int] = defaultdict(int)
     for line in lines:
         code = line.warehouse_code.strip().upper() if line.warehouse_code else None

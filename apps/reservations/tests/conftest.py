@@ -1,18 +1,21 @@
 import pytest
 
-from apps.reservations.services import reserve, transitions
-from apps.stock.holds import services as holds_services
-from apps.stock.holds.portable import STORE as PORTABLE
-from apps.stock.holds.postgresql import STORE as POSTGRESQL
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
+from apps.stock.tests.helpers import stock_of
 
 
-@pytest.fixture(autouse=True, params=["postgresql", "portable"])
-def reservation_store(request, monkeypatch):
-    """Every reservation test runs through both hold stores on PostgreSQL: the
-    prepared statements with their one-step paths, and the portable ORM store
-    (the locked path only) that the embedded default runs, so the two give the
-    same answers and keep the same invariants."""
-    store = {"postgresql": POSTGRESQL, "portable": PORTABLE}[request.param]
-    for module in (holds_services, reserve, transitions):
-        monkeypatch.setattr(module, "holds_store", lambda: store)
-    return store
+@pytest.fixture(autouse=True)
+def reservation_store(hold_store):
+    """Every reservation test runs through both hold stores (apps/conftest.py)."""
+    return hold_store
+
+
+@pytest.fixture
+def shop():
+    """Two warehouses by priority and a product stocked 5 + 10."""
+    first = WarehouseFactory(code="SEL-1", priority=1)
+    second = WarehouseFactory(code="BSN-1", priority=2)
+    product = ProductFactory()
+    stock_of(product, first, 5)
+    stock_of(product, second, 10)
+    return product, first, second

@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.reservations.services import (
     LineRequest,
     reservation_cancel,

@@ -7,15 +7,15 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import client_for
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.reservations.services import (
     reservation_cancel,
     reservation_confirm,
     reservation_expire_due,
 )
-from apps.reservations.tests.factories import reserve
+from apps.reservations.tests.helpers import reserve
 from apps.stock.models import Reservation, ReservationLine
 from apps.stock.tests.helpers import stock_of
 

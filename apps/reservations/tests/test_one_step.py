@@ -6,11 +6,11 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from apps.accounts.tests.factories import UserFactory
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.errors import NotFound
 from apps.core.testing import wait_until_blocked_on_lock
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.reservations.errors import InsufficientStock
 from apps.reservations.services import (
     LineRequest,
@@ -20,13 +20,10 @@ from apps.reservations.services import (
     reservation_extend,
 )
 from apps.reservations.services import reserve as reserving
-from apps.reservations.tests.factories import reserve
+from apps.reservations.tests.helpers import Competitor, make_due, reserve
 from apps.stock.holds.store import OneStepHoldStore
 from apps.stock.models import Reservation, Stock
 from apps.stock.tests.helpers import stock_of
-
-from .test_api_reservations import make_due
-from .test_concurrency_reservations import _Competitor
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -128,7 +125,7 @@ def test_a_hold_extended_after_the_read_is_ended_once_under_the_lock(transition)
     stock_of(product, WarehouseFactory(), 10)
     user = UserFactory()
     held = reserve(product, 3, user=user, ttl_seconds=60)
-    competitor = _Competitor(lambda: transition(reservation_id=held.pk, user=user))
+    competitor = Competitor(lambda: transition(reservation_id=held.pk, user=user))
     with transaction.atomic():
         reservation_extend(reservation_id=held.pk, user=user, ttl_seconds=600)
         competitor.thread.start()

@@ -5,12 +5,12 @@ from decimal import Decimal
 
 import pytest
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
+from apps.core.tests.helpers import client_for
 from apps.products.services import product_update
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.reservations.services import reservation_cancel, reservation_confirm
-from apps.reservations.tests.factories import reserve
+from apps.reservations.tests.helpers import reserve
 from apps.stock.models import ReservationLine
 from apps.stock.tests.helpers import stock_of
 

@@ -4,14 +4,14 @@ import threading
 
 import pytest
 
-from apps.accounts.tests.factories import UserFactory
-from apps.conftest import client_for
+from apps.accounts.tests.helpers import UserFactory
 from apps.core.errors import IdempotencyKeyInUse
 from apps.core.idempotency import Idempotency, idempotent_call
 from apps.core.models import IdempotencyRecord
 from apps.core.testing import run_concurrently, wait_until_blocked_on_lock
+from apps.core.tests.helpers import client_for
 from apps.ledger.models import StockMovement
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.stock import services
 from apps.stock.models import Stock
 from apps.stock.tests.helpers import hold, stock_of

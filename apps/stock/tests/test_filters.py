@@ -3,7 +3,7 @@ is the 400 envelope naming it, in DRF's words."""
 
 import pytest
 
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.stock.models import Stock
 from apps.stock.tests.helpers import hold, stock_of
 

@@ -9,9 +9,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from apps.products.tests.factories import ProductFactory, WarehouseFactory
+from apps.products.tests.helpers import ProductFactory, WarehouseFactory
 from apps.reservations.services import reservation_cancel
-from apps.reservations.tests.factories import reserve
+from apps.reservations.tests.helpers import reserve
 from apps.stock.holds.rules import (
     EXPIRED_HOLD_QUANTITY_SQL,
     HOLD_EXPIRED_SQL,

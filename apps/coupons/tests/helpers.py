@@ -1,3 +1,5 @@
+"""Coupon drops for tests."""
+
 from datetime import timedelta
 from decimal import Decimal
 
