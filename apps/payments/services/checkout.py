@@ -33,6 +33,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from apps.core.db import violated_constraint
 from apps.core.errors import InvalidState, NotFound, ValidationFailed
 from apps.core.idempotency import (
     Idempotency,
@@ -86,7 +87,6 @@ class CheckedOut:
 
     order: Order
     unknown: bool = False
-    replayed: bool = False
 
 
 def order_checkout(
@@ -96,20 +96,23 @@ def order_checkout(
     # A retry of a known key is the key's to answer (replay, mismatch or
     # in flight), not the Redis lock's.
     if idempotency is not None and idempotency_seen(idempotency):
-        return _begin_or_replay(user, checkout, idempotency)
+        return _steps(user, checkout, idempotency)
     with checkout_lock(reservation_id=checkout.reservation_id) as free:
         if not free:
             _refuse_concurrent(user, checkout.reservation_id)
-        started = _begin_or_replay(user, checkout, idempotency)
-        if started.replayed:
-            return started
-        payment = started.order.latest_payment
-        try:
-            answer = _charge(payment, checkout.payment_token)
-        except GatewayTimeout:
-            _complete(idempotency)
-            return CheckedOut(_order(payment.order_id), unknown=True)
-        return _settle(payment, answer, idempotency)
+        return _steps(user, checkout, idempotency)
+
+
+def _steps(user, checkout: Checkout, idempotency: Idempotency | None) -> CheckedOut:
+    payment = _begin_or_replay(user, checkout, idempotency)
+    if isinstance(payment, CheckedOut):  # a replay: nothing happens twice
+        return payment
+    try:
+        answer = _charge(payment, checkout.payment_token)
+    except GatewayTimeout:
+        _complete(idempotency)
+        return CheckedOut(_order(payment.order_id), unknown=True)
+    return _settle(payment, answer, idempotency)
 
 
 def _refuse_concurrent(user, reservation_id: UUID) -> None:
@@ -129,15 +132,18 @@ def _complete(idempotency: Idempotency | None, refusal=None) -> None:
             idempotency_complete(idempotency, refusal=refusal)
 
 
-def _begin_or_replay(user, checkout: Checkout, idempotency: Idempotency | None) -> CheckedOut:
+def _begin_or_replay(
+    user, checkout: Checkout, idempotency: Idempotency | None
+) -> Payment | CheckedOut:
+    """Step 1 with the key claimed: the new pending payment, or, for a key
+    already used, what that request left (the order, to be answered again)."""
     with idempotent_transaction(idempotency) as claim:
         if claim.result_id is not None:
             payment = Payment.objects.get(pk=claim.result_id)
-            order = _order(payment.order_id)
-            return CheckedOut(order, replayed=True)
+            return CheckedOut(_order(payment.order_id))
         payment = _begin(user, checkout)
         claim.started(payment.pk)
-    return CheckedOut(_order(payment.order_id))
+    return payment
 
 
 def _begin(user, checkout: Checkout) -> Payment:
@@ -200,7 +206,7 @@ def _begin(user, checkout: Checkout) -> Payment:
         with transaction.atomic():
             payment.save(force_insert=True)
     except IntegrityError as exc:  # the last guard: another payment got here first
-        if ONE_PAYMENT_PER_RESERVATION in str(exc):
+        if violated_constraint(exc) == ONE_PAYMENT_PER_RESERVATION:
             raise PaymentInProgress() from exc
         raise
     # Keep the hold while the payment is in flight; a decline gives it back

@@ -2,10 +2,7 @@
 points and a coupon, all made through the services (ledgers agree)."""
 
 from dataclasses import dataclass
-from datetime import timedelta
 from decimal import Decimal
-
-from django.utils import timezone
 
 from apps.accounts.tests.helpers import UserFactory
 from apps.core.tests.helpers import client_for
@@ -13,8 +10,7 @@ from apps.coupons.services import coupon_issue
 from apps.coupons.tests.helpers import CouponFactory
 from apps.points.services import points_earn
 from apps.products.tests.helpers import ProductFactory, WarehouseFactory
-from apps.reservations.tests.helpers import reserve
-from apps.stock.models import Reservation, ReservationLine
+from apps.reservations.tests.helpers import make_due, reserve
 from apps.stock.tests.helpers import stock_of
 
 from ..models import FakeGatewayCharge
@@ -74,10 +70,3 @@ def coupon_for(user, **coupon_fields):
 def charges(**filters) -> int:
     """Charges the fake gateway holds (its own book, not our tables)."""
     return FakeGatewayCharge.objects.filter(**filters).count()
-
-
-def make_due(reservation) -> None:
-    """Move a hold's expiry into the past (reservation and lines together)."""
-    past = timezone.now() - timedelta(seconds=1)
-    Reservation.objects.filter(pk=reservation.pk).update(expires_at=past)
-    ReservationLine.objects.filter(reservation_id=reservation.pk).update(expires_at=past)

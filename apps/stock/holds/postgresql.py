@@ -18,7 +18,7 @@ from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
 
-from apps.core.db import prepared_cursor
+from apps.core.db import prepared_cursor, violated_constraint
 from apps.products.rules import SaleState
 from apps.products.selectors import require_on_sale
 
@@ -135,8 +135,7 @@ class PostgresHoldStore:
                 cursor.execute(_TAKE, params)
                 (written,) = cursor.fetchone()
         except IntegrityError as exc:
-            diag = getattr(exc.__cause__, "diag", None)
-            if getattr(diag, "constraint_name", None) == DUPLICATE_ORDER_CONSTRAINT:
+            if violated_constraint(exc) == DUPLICATE_ORDER_CONSTRAINT:
                 return Taken.DUPLICATE_ORDER
             raise
         return {0: Taken.NOT_ON_SALE, -1: Taken.CHANGED}.get(written, Taken.HELD)
