@@ -87,13 +87,16 @@ def refunds_return_what_shipped() -> Iterator[str]:
 def one_charge_per_paid_payment() -> Iterator[str]:
     if settings.PAYMENT_GATEWAY != FAKE:
         return
+    # References are our payment ids as text; compared without hyphens because
+    # SQLite (the embedded default) stores a UUID as 32 hex digits.
     # A charge the gateway holds is explained by a payment paid, still pending
     # (its answer unknown or on its way), or failed with its refund asked for.
     for reference, charge, status in audit_rows(
         """
         SELECT c.reference, c.status, COALESCE(p.status, 'none')
         FROM payments_fake_gateway_charge c
-        LEFT JOIN payments_payment p ON CAST(p.id AS varchar(64)) = c.reference
+        LEFT JOIN payments_payment p
+               ON REPLACE(CAST(p.id AS varchar(64)), '-', '') = REPLACE(c.reference, '-', '')
         WHERE (c.status = 'approved' AND NOT COALESCE(
                   p.status IN ('paid', 'pending')
                OR (p.status = 'failed' AND p.refund_requested_at IS NOT NULL), false))
@@ -109,7 +112,8 @@ def one_charge_per_paid_payment() -> Iterator[str]:
         SELECT p.id FROM payments_payment p
         WHERE p.status = 'paid' AND p.amount > 0 AND NOT EXISTS (
             SELECT 1 FROM payments_fake_gateway_charge c
-             WHERE c.reference = CAST(p.id AS varchar(64)) AND c.status = 'approved')
+             WHERE REPLACE(c.reference, '-', '') = REPLACE(CAST(p.id AS varchar(64)), '-', '')
+               AND c.status = 'approved')
         ORDER BY p.id LIMIT 1000
         """
     ):
