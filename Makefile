@@ -58,7 +58,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-seed bench-inprocess
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-seed bench-inprocess
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -66,6 +66,7 @@ BENCH_WAREHOUSES ?= 5
 bench: install
 	$(PY) -m bench all
 	$(PY) -m bench.sweeper
+	$(PY) -m bench.storm
 
 bench-catalog: install
 	$(PY) -m bench catalog
@@ -85,6 +86,10 @@ bench-points: install
 
 bench-coupons: install
 	$(PY) -m bench coupons
+
+bench-checkout: install
+	$(PY) -m bench checkout reservations.spread.reserve_cancel
+	$(PY) -m bench.storm
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)

@@ -48,6 +48,28 @@ def _fresh() -> str:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """What a wrk thread sends after a 201, for the id of what it created.
+
+    "{id}" in `path` and in the JSON of `body` is that id; `unique_header`
+    (e.g. "Idempotency-Key") gets a value never used before, also put in
+    place of "{unique}" in the body.
+    """
+
+    method: str
+    path: str
+    body: Any = None
+    unique_header: str | None = None
+
+    def wrk_args(self) -> list[str]:
+        body = json.dumps(self.body, separators=(",", ":")) if self.body is not None else ""
+        return [self.method, self.path, body, self.unique_header or ""]
+
+    def describe(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
 class RequestShape:
     """How a variant becomes a request. Build it with `get` or `post_json`.
 
@@ -56,10 +78,10 @@ class RequestShape:
     request carries. `headers(variant)` gives a request headers of its own
     (e.g. each variant a different user's JWT: `bearer_from("token")`).
     `unique_header` (e.g. "Idempotency-Key") gets a fresh value on every
-    request sent, also put in place of "{unique}" in the body. `then` =
-    (method, path with "{id}"): after every 201 answer, the same wrk thread
-    sends this follow-up for the created object's id (reserve, then cancel
-    it) before its next new request.
+    request sent, also put in place of "{unique}" in the body. `then` (a
+    FollowUp): after every 201 answer, the same wrk thread sends this follow-up
+    for the created object's id (reserve, then cancel it; or pay for it)
+    before its next new request.
     """
 
     method: str
@@ -68,7 +90,7 @@ class RequestShape:
     body: Callable[[Variant], Any] | None = None
     auth: str | None = None
     unique_header: str | None = None
-    then: tuple[str, str] | None = None
+    then: FollowUp | None = None
     headers: Callable[[Variant], Mapping[str, str]] | None = None
 
     def build(self, variant: Variant) -> HttpRequest:
@@ -86,7 +108,7 @@ class RequestShape:
     def describe(self) -> str:
         query = "&".join(f"{key}={value}" for key, value in self.query.items())
         text = f"{self.method} {self.path}{'?' + query if query else ''}"
-        return f"{text} then {' '.join(self.then)}" if self.then else text
+        return f"{text} then {self.then.describe()}" if self.then else text
 
 
 def get(path: str, *, auth: str | None = None, **query: str) -> RequestShape:
@@ -100,7 +122,7 @@ def post_json(
     *,
     auth: str | None = None,
     unique_header: str | None = None,
-    then: tuple[str, str] | None = None,
+    then: FollowUp | None = None,
     headers: Callable[[Variant], Mapping[str, str]] | None = None,
 ) -> RequestShape:
     """POST `body(variant)` as JSON to `path`."""

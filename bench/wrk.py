@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from . import LUA_SCRIPT
-from .model import HttpRequest, Pick, Stats
+from .model import FollowUp, HttpRequest, Pick, Stats
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 TIMEOUT_S = 10  # a request slower than this is a timeout error, not a latency
@@ -54,7 +54,7 @@ def run_wrk(
     unique_header: str | None = None,
     stop_on_status: int | None = None,
     expect: Sequence[int] = (),
-    then: tuple[str, str] | None = None,
+    then: FollowUp | None = None,
 ) -> Stats:
     """wrk for `duration_s` (or until the first answer with `stop_on_status`).
     Answers outside 2xx/3xx count as errors unless their status is in `expect`."""
@@ -73,7 +73,7 @@ def run_wrk(
     argv += [base_url + "/", "--", str(requests_file), pick, unique_header or "", nonce]
     argv += [str(stop_on_status or "")]
     if then:
-        argv += list(then)
+        argv += then.wrk_args()
     result = subprocess.run(
         argv, capture_output=True, text=True, timeout=duration_s + 60, check=False
     )

@@ -1,7 +1,7 @@
 -- wrk script of the benchmark harness (bench/wrk.py writes its input and reads its output).
 --
 --   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random> \
---       [<header> <nonce> [<stop-status> [<then-method> <then-path>]]]
+--       [<header> <nonce> [<stop-status> [<then-method> <then-path> [<then-body> [<then-header>]]]]]
 --
 -- The requests file has one request per line, tab-separated: METHOD, PATH, an
 -- optional BODY (one line of JSON), then optionally headers of that request only,
@@ -18,7 +18,10 @@
 -- reported as stopped_after_s. With <then-path> (e.g.
 -- "/api/v1/reservations/{id}/cancel/"), every 201 answer queues a follow-up,
 -- <then-method> <then-path> with {id} the answer's leading "id", sent before the
--- thread's next new request: reserve, then cancel what was reserved.
+-- thread's next new request: reserve, then cancel what was reserved. A
+-- <then-body> (one line of JSON) is sent with it, "{id}" in it replaced by that
+-- id (reserve, then pay for it); a <then-header> (e.g. Idempotency-Key) is set on
+-- the follow-up to a value never used before, also put in place of "{unique}".
 -- response() counts statuses per thread, and done() prints one line
 -- "BENCH_JSON {...}" with the summary.
 
@@ -73,7 +76,7 @@ local cursor = 0
 local pick_random = false
 local unique_header = nil
 local stop_status = nil
-local then_method, then_path = nil, nil
+local then_method, then_path, then_body, then_header = nil, nil, nil, nil
 local follow_ups = {}
 local sent = 0
 local nonce = ""
@@ -90,6 +93,12 @@ function init(args)
   end
   if args[7] and args[7] ~= "" then
     then_method, then_path = args[6], args[7]
+  end
+  if args[8] and args[8] ~= "" then
+    then_body = args[8]
+  end
+  if args[9] and args[9] ~= "" then
+    then_header = args[9]
   end
   for line in io.lines(path) do
     if line ~= "" then
@@ -130,10 +139,14 @@ local function pick()
   return requests_[cursor]
 end
 
-local function with_unique_header(fields)
+local function fresh()
   sent = sent + 1
+  return string.format("bench-%s-%d", nonce, sent)
+end
+
+local function with_unique_header(fields)
   local headers = merged_headers(fields[4])
-  local unique = string.format("bench-%s-%d", nonce, sent)
+  local unique = fresh()
   headers[unique_header] = unique
   local body = fields[3]
   if body then
@@ -155,6 +168,21 @@ function request()
   return pick()
 end
 
+-- The follow-up of a 201 whose answer's id is `id`.
+function follow_up(id)
+  local path = then_path:gsub("{id}", id)
+  if not then_body and not then_header then
+    return wrk.format(then_method, path, nil, nil)
+  end
+  local headers = merged_headers(nil)
+  local unique = fresh()
+  if then_header then
+    headers[then_header] = unique
+  end
+  local body = then_body and then_body:gsub("{id}", id):gsub("{unique}", unique) or nil
+  return wrk.format(then_method, path, headers, body)
+end
+
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
   if stop_status and status == stop_status and not stopped_at then
@@ -164,7 +192,7 @@ function response(status, headers, body)
   if then_path and status == 201 and body then
     local id = body:match('^{"id":"([^"]+)"')
     if id then
-      table.insert(follow_ups, wrk.format(then_method, (then_path:gsub("{id}", id)), nil, nil))
+      table.insert(follow_ups, follow_up(id))
     end
   end
 end

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from ..model import Scenario
-from . import catalog, coupons, framework, points, reservations
+from . import catalog, checkout, coupons, framework, points, reservations
 
 SCENARIOS: tuple[Scenario, ...] = (
     *framework.SCENARIOS,
@@ -18,6 +18,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *reservations.SCENARIOS,
     *points.SCENARIOS,
     *coupons.SCENARIOS,
+    *checkout.SCENARIOS,
 )
 
 

@@ -25,6 +25,7 @@ from ..context import Context
 from ..model import (
     UNIQUE,
     CheckResult,
+    FollowUp,
     Scenario,
     ScenarioFailed,
     SqlCeiling,
@@ -84,7 +85,7 @@ def _ceiling() -> SqlCeiling:
     return SqlCeiling(RESERVE_CANCEL_SQL, explain=RESERVE_EXPLAIN_SQL, requests_per_script=2)
 
 
-def _reserve_body(variant: Variant) -> dict:
+def reserve_body(variant: Variant) -> dict:
     return {
         "order_id": UNIQUE,  # a fresh value per request (requests.lua)
         "lines": [{"product_id": variant["product_id"], "quantity": 1}],
@@ -106,18 +107,27 @@ def _available(ctx: Context, stock_ids: list[int]) -> int:
     return int(available)
 
 
-def _snapshot(ctx: Context, key: str, stock_ids: list[int]) -> None:
-    """Cancel what earlier runs left pending (wrk stops between a reserve and its
-    cancel), so that no older hold is released during this load; then record."""
+def cancel_leftovers(ctx: Context) -> int:
+    """Cancel the bench customer's pending holds that earlier runs left (wrk stops
+    between a reserve and its follow-up), so no older hold is released or paid
+    during the next load. Returns how many."""
     from django.contrib.auth import get_user_model
 
     from apps.reservations.services import reservation_cancel
     from apps.stock.models import Reservation
 
     user = get_user_model().objects.get(pk=ctx.bench_user_id("customer"))
-    leftovers = Reservation.objects.filter(user=user, status="pending").values_list("pk", flat=True)
-    for reservation_id in list(leftovers):
+    leftovers = list(
+        Reservation.objects.filter(user=user, status="pending").values_list("pk", flat=True)
+    )
+    for reservation_id in leftovers:
         reservation_cancel(reservation_id=reservation_id, user=user)
+    return len(leftovers)
+
+
+def _snapshot(ctx: Context, key: str, stock_ids: list[int]) -> None:
+    """Cancel what earlier runs left pending, then record."""
+    cancel_leftovers(ctx)
     _BEFORE[key] = {
         "stock_ids": stock_ids,
         "available": _available(ctx, stock_ids),
@@ -162,6 +172,20 @@ def hot_row(ctx: Context) -> list[Variant]:
 def spread_rows(ctx: Context) -> list[Variant]:
     """10,000 products on sale with free stock in exactly one warehouse... or more:
     the reserve takes from the highest-priority row with stock."""
+    variants = spread_products(ctx)
+    ctx.note(f"{len(variants):,} products at random, 1 unit per reserve")
+    # Every row of these products: a reserve takes from the first row with stock.
+    (stock_ids,) = ctx.query(
+        "SELECT array_agg(id) FROM stock_stock WHERE product_id = ANY(%s::uuid[])",
+        [[variant["product_id"] for variant in variants]],
+    )[0]
+    _snapshot(ctx, "spread", stock_ids)
+    return variants
+
+
+def spread_products(ctx: Context) -> list[Variant]:
+    """The same 10,000 products on sale at random (a fixed seed), each with the
+    first stock row a reserve of it takes from."""
     ctx.query("SELECT setseed(%s)", [SEED / 100])
     rows = ctx.query(
         """
@@ -181,13 +205,6 @@ def spread_rows(ctx: Context) -> list[Variant]:
     if len(rows) < SPREAD:
         raise ScenarioFailed(f"only {len(rows)} products with 100 free units (need {SPREAD})")
     user_id = ctx.bench_user_id("customer")
-    ctx.note(f"{len(rows):,} products at random, 1 unit per reserve")
-    # Every row of these products: a reserve takes from the first row with stock.
-    (stock_ids,) = ctx.query(
-        "SELECT array_agg(id) FROM stock_stock WHERE product_id = ANY(%s::uuid[])",
-        [[str(product_id) for product_id, _, _ in rows]],
-    )[0]
-    _snapshot(ctx, "spread", stock_ids)
     return [
         {
             "product_id": str(product_id),
@@ -241,10 +258,10 @@ SCENARIOS: Sequence[Scenario] = (
         description="Reserve 1 unit of one stock row, then cancel it (row-lock contention).",
         request=post_json(
             RESERVATIONS,
-            _reserve_body,
+            reserve_body,
             auth="customer",
             unique_header="X-Request-ID",
-            then=("POST", f"{RESERVATIONS}{{id}}/cancel/"),
+            then=FollowUp("POST", f"{RESERVATIONS}{{id}}/cancel/"),
         ),
         variants=hot_row,
         levels=(1, 16, 64, 256),
@@ -256,10 +273,10 @@ SCENARIOS: Sequence[Scenario] = (
         description=f"Reserve 1 unit of one of {SPREAD:,} products at random, then cancel it.",
         request=post_json(
             RESERVATIONS,
-            _reserve_body,
+            reserve_body,
             auth="customer",
             unique_header="X-Request-ID",
-            then=("POST", f"{RESERVATIONS}{{id}}/cancel/"),
+            then=FollowUp("POST", f"{RESERVATIONS}{{id}}/cancel/"),
         ),
         variants=spread_rows,
         levels=(16, 64),
