@@ -1,14 +1,19 @@
 """Checkout over HTTP: an order from the caller's hold, coupon and points
 applied, the rest charged once at the (fake) gateway."""
 
+import uuid
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from apps.coupons.models import CouponIssue
+from apps.accounts.tests.helpers import UserFactory
+from apps.coupons.models import Coupon, CouponIssue
 from apps.ledger.models import StockMovement
 from apps.points.selectors import points_balance_get
 from apps.products.services import product_update
+from apps.products.tests.helpers import ProductFactory
 from apps.stock.models import Reservation, Stock
 
 from ..models import Order, Payment
@@ -182,3 +187,93 @@ def test_the_coupon_issue_is_held_by_the_order():
     issue = coupon_for(shop.user, discount_amount=Decimal("5.00"))
     shop.client.post("/api/v1/orders/", shop.body(coupon_code=issue.code), format="json")
     assert CouponIssue.objects.get().status == "redeemed"
+
+
+def _window_closed(issue) -> None:
+    Coupon.objects.filter(pk=issue.coupon_id).update(
+        starts_at=timezone.now() - timedelta(hours=2), ends_at=timezone.now() - timedelta(hours=1)
+    )
+
+
+def _redeemed_elsewhere(issue) -> None:
+    CouponIssue.objects.filter(pk=issue.pk).update(status="redeemed", redeemed_at=timezone.now())
+
+
+@pytest.mark.parametrize(
+    ("coupon_fields", "change", "reason"),
+    [
+        ({"min_order_amount": Decimal("100.01")}, None, "below_minimum"),  # the hold is 100.00
+        ({"product": "another"}, None, "product_mismatch"),
+        ({}, "someone_elses", "not_found"),
+        ({}, _window_closed, "expired"),
+        ({}, _redeemed_elsewhere, "already_redeemed"),
+    ],
+)
+def test_a_coupon_that_does_not_apply_is_refused_and_moves_nothing(coupon_fields, change, reason):
+    shop = shop_with_hold(price="25.00", quantity=4)  # 100.00
+    points_for(shop.user, free=10)
+    if coupon_fields.get("product") == "another":
+        coupon_fields = {"product": ProductFactory()}
+    owner = UserFactory() if change == "someone_elses" else shop.user
+    issue = coupon_for(owner, discount_amount=Decimal("5.00"), **coupon_fields)
+    if callable(change):
+        change(issue)
+    status_before = CouponIssue.objects.get(pk=issue.pk).status
+    response = shop.client.post(
+        "/api/v1/orders/", shop.body(coupon_code=issue.code, points=10), format="json"
+    )
+    assert response.status_code == 409, response.content
+    error = response.json()["error"]
+    assert (error["code"], error["details"]["reason"]) == ("coupon_invalid", reason)
+    assert not Order.objects.exists() and not Payment.objects.exists() and charges() == 0
+    assert CouponIssue.objects.get(pk=issue.pk).status == status_before
+    assert points_balance_get(user_id=shop.user.pk).free == 10  # the points were not spent
+    assert Reservation.objects.get().status == "pending" and _stock() == (10, 4)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"points": 10**30},
+        {"points": 2**63},
+        {"points": 1.5},
+        {"points": True},
+        {"reservation_id": None},
+        {"reservation_id": "not-a-uuid"},
+        {"reservation_id": ["x"]},
+        {"payment_method": None},
+        {"payment_token": "x" * 10_000},
+        {"coupon_code": "C" * 10_000},
+        {"coupon_code": {"code": "X"}},
+    ],
+)
+def test_wrong_types_and_huge_values_are_400_and_move_nothing(body):
+    shop = shop_with_hold(price="25.00", quantity=4)
+    points_for(shop.user, free=10)
+    response = shop.client.post("/api/v1/orders/", shop.body(**body), format="json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["code"] in {"invalid", "validation_error", "parse_error"}
+    assert not Order.objects.exists() and not Payment.objects.exists() and charges() == 0
+    assert points_balance_get(user_id=shop.user.pk).free == 10
+
+
+def test_a_missing_field_or_an_unknown_hold():
+    shop = shop_with_hold()
+    missing = shop.client.post("/api/v1/orders/", {"payment_method": "card"}, format="json")
+    assert missing.status_code == 400
+    assert "reservation_id" in str(missing.json()["error"]["details"])
+    unknown = shop.client.post(
+        "/api/v1/orders/", shop.body(reservation_id=str(uuid.uuid4())), format="json"
+    )
+    assert unknown.status_code == 404
+    assert charges() == 0
+
+
+def test_a_cancelled_hold_cannot_be_paid():
+    shop = shop_with_hold()
+    cancelled = shop.client.post(f"/api/v1/reservations/{shop.reservation.pk}/cancel/")
+    assert cancelled.status_code == 200
+    response = shop.client.post("/api/v1/orders/", shop.body(), format="json")
+    assert response.status_code == 409
+    assert response.json()["error"]["code"] in {"reservation_expired", "invalid_state"}
+    assert not Order.objects.exists() and charges() == 0

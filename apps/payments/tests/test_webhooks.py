@@ -6,21 +6,24 @@ import time
 
 import pytest
 
-from apps.stock.models import Reservation
+from apps.ledger.models import StockMovement
+from apps.points.selectors import points_balance_get
+from apps.reservations.services import reservation_expire_due
+from apps.stock.models import Reservation, Stock
 
 from ..gateway import FakeGateway
 from ..models import Order, Payment, WebhookEvent
 from ..services.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers
-from .helpers import charges, shop_with_hold
+from .helpers import charges, make_due, points_for, shop_with_hold
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 URL = "/api/v1/payments/webhooks/fake/"
 
 
-def _transfer(shop) -> Payment:
+def _transfer(shop, **fields) -> Payment:
     response = shop.client.post(
-        "/api/v1/orders/", shop.body(payment_method="bank_transfer"), format="json"
+        "/api/v1/orders/", shop.body(payment_method="bank_transfer", **fields), format="json"
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -113,3 +116,32 @@ def test_not_an_event_or_an_unknown_payment_or_gateway(api_client):
     )
     assert wrong.status_code == 404
     assert Payment.objects.get().status == "pending"
+
+
+def test_money_that_comes_after_the_hold_expired_is_refunded(api_client):
+    """The shopper's transfer takes longer than the hold is kept: the sweeper
+    gives the units back; when the money comes there is nothing to sell, so the
+    payment fails and the money goes back to the shopper (refunded by design)."""
+    shop = shop_with_hold(price="25.00", quantity=4, units=10)
+    points_for(shop.user, free=10)
+    payment = _transfer(shop, points=10)
+    make_due(shop.reservation)
+    assert reservation_expire_due() == 1
+    assert Reservation.objects.get().status == "expired"
+    assert FakeGateway.transfer_arrived(reference=str(payment.pk))
+    response = _send(api_client, _event(payment))
+    assert response.status_code == 200, response.content
+    assert response.json() == {"applied": True, "outcome": "payment failed"}
+    payment.refresh_from_db()
+    assert payment.status == "failed" and payment.reason == "hold_lost"
+    assert payment.refund_requested_at and payment.refunded_at
+    assert charges(status="refunded") == 1 and charges(status="approved") == 0
+    assert Order.objects.get().status == "payment_failed"
+    assert points_balance_get(user_id=shop.user.pk).free == 10  # the points came back
+    stock = Stock.objects.all()
+    assert (sum(s.on_hand for s in stock), sum(s.reserved for s in stock)) == (10, 0)
+    assert not StockMovement.objects.filter(type="confirm").exists()
+    # the gateway tells us again: applied once, nothing moves
+    again = _send(api_client, _event(payment))
+    assert again.json() == {"applied": False, "outcome": "payment failed"}
+    assert charges(status="refunded") == 1
