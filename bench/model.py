@@ -53,17 +53,20 @@ class FollowUp:
 
     "{id}" in `path` and in the JSON of `body` is that id; `unique_header`
     (e.g. "Idempotency-Key") gets a value never used before, also put in
-    place of "{unique}" in the body.
+    place of "{unique}" in the body. `when`: only a 201 whose body contains
+    this text gets the follow-up (the follow-up's own 201 must not, when it
+    answers 201 too: a paid order after its reservation).
     """
 
     method: str
     path: str
     body: Any = None
     unique_header: str | None = None
+    when: str | None = None
 
     def wrk_args(self) -> list[str]:
         body = json.dumps(self.body, separators=(",", ":")) if self.body is not None else ""
-        return [self.method, self.path, body, self.unique_header or ""]
+        return [self.method, self.path, body, self.unique_header or "", self.when or ""]
 
     def describe(self) -> str:
         return f"{self.method} {self.path}"

@@ -26,6 +26,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from uuid import UUID
 
 from .runner import log, setup_django
 from .stack import GunicornConfig, gunicorn
@@ -48,7 +49,9 @@ def _holds(ctx, count: int) -> list[str]:
                 user_id=user_id,
                 order_id=f"storm-{run}-{i}",
                 lines=[
-                    LineRequest(product_id=products[i % len(products)]["product_id"], quantity=1)
+                    LineRequest(
+                        product_id=UUID(products[i % len(products)]["product_id"]), quantity=1
+                    )
                 ],
             ).pk
         )

@@ -1,7 +1,8 @@
 -- wrk script of the benchmark harness (bench/wrk.py writes its input and reads its output).
 --
 --   wrk ... -s bench/lua/requests.lua <url> -- <requests-file> <round-robin|random> \
---       [<header> <nonce> [<stop-status> [<then-method> <then-path> [<then-body> [<then-header>]]]]]
+--       [<header> <nonce> [<stop-status> [<then-method> <then-path> [<then-body> [<then-header>
+--       [<then-when>]]]]]]
 --
 -- The requests file has one request per line, tab-separated: METHOD, PATH, an
 -- optional BODY (one line of JSON), then optionally headers of that request only,
@@ -22,6 +23,8 @@
 -- <then-body> (one line of JSON) is sent with it, "{id}" in it replaced by that
 -- id (reserve, then pay for it); a <then-header> (e.g. Idempotency-Key) is set on
 -- the follow-up to a value never used before, also put in place of "{unique}".
+-- With <then-when>, only a 201 whose body contains that text gets a follow-up (a
+-- paid order's own 201 must not start another payment).
 -- response() counts statuses per thread, and done() prints one line
 -- "BENCH_JSON {...}" with the summary.
 
@@ -76,7 +79,7 @@ local cursor = 0
 local pick_random = false
 local unique_header = nil
 local stop_status = nil
-local then_method, then_path, then_body, then_header = nil, nil, nil, nil
+local then_method, then_path, then_body, then_header, then_when = nil, nil, nil, nil, nil
 local follow_ups = {}
 local sent = 0
 local nonce = ""
@@ -99,6 +102,9 @@ function init(args)
   end
   if args[9] and args[9] ~= "" then
     then_header = args[9]
+  end
+  if args[10] and args[10] ~= "" then
+    then_when = args[10]
   end
   for line in io.lines(path) do
     if line ~= "" then
@@ -189,7 +195,7 @@ function response(status, headers, body)
     stopped_at = now_s()
     wrk.thread:stop()
   end
-  if then_path and status == 201 and body then
+  if then_path and status == 201 and body and (not then_when or body:find(then_when, 1, true)) then
     local id = body:match('^{"id":"([^"]+)"')
     if id then
       table.insert(follow_ups, follow_up(id))

@@ -102,7 +102,10 @@ SCENARIOS: Sequence[Scenario] = (
             reserve_body,
             auth="customer",
             unique_header="X-Request-ID",
-            then=FollowUp("POST", ORDERS, body=PAY, unique_header="Idempotency-Key"),
+            # A reservation's 201 (it has an expiry), not the order's.
+            then=FollowUp(
+                "POST", ORDERS, body=PAY, unique_header="Idempotency-Key", when='"expires_at":'
+            ),
         ),
         variants=products,
         levels=(16, 64),

@@ -52,8 +52,10 @@ SELECT on_hand, reserved FROM stock_stock WHERE id = {{stock_id}} FOR UPDATE;
 UPDATE stock_stock SET reserved = reserved + 1, updated_at = now() WHERE id = {{stock_id}}
 RETURNING on_hand AS oh, reserved AS rs \\gset
 INSERT INTO reservations_line
-    (quantity, pending, expires_at, product_id, reservation_id, stock_id, warehouse_id)
-VALUES (1, true, now() + interval '15 minutes', {{product_id}}::uuid, :rid, {{stock_id}},
+    (quantity, unit_price, pending, expires_at, product_id, reservation_id, stock_id,
+     warehouse_id)
+VALUES (1, (SELECT price FROM products_product WHERE id = {{product_id}}::uuid), true,
+        now() + interval '15 minutes', {{product_id}}::uuid, :rid, {{stock_id}},
         {{warehouse_id}});
 INSERT INTO stock_movement
     (type, stock_id, product_id, warehouse_id, on_hand_delta, reserved_delta, on_hand_after,
