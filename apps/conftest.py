@@ -2,6 +2,8 @@
 holding their JWTs, and both paths of the catalog list; and the audit after every
 test that writes. Helper functions live in each app's tests/helpers.py."""
 
+import os
+
 import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
@@ -99,3 +101,41 @@ def hold_store(request, monkeypatch):
     for module in (holds_services, reserve, transitions):
         monkeypatch.setattr(module, "holds_store", lambda: store)
     return store
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium driven by Selenium, for the pages people use (the coupon
+    event page, the report charts). Needs Debian's chromium and chromium-driver
+    (.ci/run installs them): without them the test is skipped with the reason,
+    except under CI=true, where it fails."""
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
+    if missing:
+        reason = (
+            f"pages are tested in headless Chromium, and {', '.join(missing)} is "
+            "missing (apt-get install chromium chromium-driver)"
+        )
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"CI=true: {reason}")
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM  # with Service's path: Selenium Manager never runs
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=900,1100",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()

@@ -80,3 +80,17 @@ def violated_constraint(exc: Exception) -> str | None:
     text = str(exc)
     prefix = "UNIQUE constraint failed: "
     return text[len(prefix) :] if text.startswith(prefix) else None
+
+
+def advisory_xact_lock(scope: str, *, wait: bool) -> bool:
+    """PostgreSQL's advisory lock on `scope` (a text, hashed to 64 bits) until the
+    transaction ends: waiting for it, or trying once (False: someone holds it).
+    Elsewhere (SQLite, one writer at a time) always True."""
+    if connection.vendor != "postgresql":
+        return True
+    with connection.cursor() as cursor:
+        if wait:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [scope])
+            return True
+        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [scope])
+        return bool(cursor.fetchone()[0])

@@ -43,13 +43,14 @@ from typing import Any, TypeVar
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from .api_errors import envelope
+from .db import advisory_xact_lock
 from .errors import (
     DomainError,
     IdempotencyKeyInUse,
@@ -132,14 +133,6 @@ class Claim:
         self.done = True
 
 
-def _try_lock(scope: str) -> bool:
-    if connection.vendor != "postgresql":
-        return True
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))", [scope])
-        return bool(cursor.fetchone()[0])
-
-
 def _find(idempotency: Idempotency) -> IdempotencyRecord | None:
     return IdempotencyRecord.objects.filter(
         user_id=idempotency.user_id, route=idempotency.route, key=idempotency.key
@@ -170,7 +163,7 @@ def _claim(idempotency: Idempotency, *, resume: bool = False) -> str | None:
     request's result (a replay), or None (first time). An earlier refusal is
     raised again; a request still between its two transactions is 409, unless
     the service `resume`s it (then its result id is answered)."""
-    if not _try_lock(idempotency._scope()):
+    if not advisory_xact_lock(idempotency._scope(), wait=False):
         raise IdempotencyKeyInUse()
     record = _find(idempotency)
     if record is None:

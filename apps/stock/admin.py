@@ -6,7 +6,7 @@ from apps.products.admin import ProductAdmin
 from apps.products.models import Product
 
 from . import services
-from .models import Stock
+from .models import LOW_STOCK, Stock
 
 
 class LowStockFilter(admin.SimpleListFilter):
@@ -18,9 +18,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
     def queryset(self, request, queryset):
         if self.value() == "yes":
-            from django.db.models import F
-
-            return queryset.filter(on_hand__lte=F("reserved") + F("reorder_point"))
+            return queryset.filter(LOW_STOCK)
         return queryset
 
 

@@ -2,13 +2,12 @@
 and validated by a DRF field, so a bad one is a 400 naming it)."""
 
 import django_filters
-from django.db.models import F
 from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField
 from apps.core.filters import DRFFieldFilter
 
-from .models import Stock
+from .models import LOW_STOCK, Stock
 
 
 class StockFilterSet(django_filters.FilterSet):
@@ -33,4 +32,4 @@ class StockFilterSet(django_filters.FilterSet):
         (on hand less held) at or below the reorder point."""
         if not low_stock:
             return queryset
-        return queryset.filter(on_hand__lte=F("reserved") + F("reorder_point"))
+        return queryset.filter(LOW_STOCK)

@@ -58,6 +58,11 @@ class Stock(TimeStampedModel):
         return self.available <= self.reorder_point
 
 
+# Stock.low_stock in a query: available units (on hand less held) at or below the
+# reorder point. The stock list's filter, the admin's and the low-stock alerts use it.
+LOW_STOCK = Q(on_hand__lte=F("reserved") + F("reorder_point"))
+
+
 class ReservationStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     CONFIRMED = "confirmed", "Confirmed"

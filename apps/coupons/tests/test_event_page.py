@@ -1,12 +1,9 @@
 """The coupon event page in a real browser: headless Chromium driven by Selenium
-against pytest-django's live server (static files served by its handler).
-
-Needs Debian's chromium and chromium-driver (.ci/run installs them). Without
-them the test is skipped with the reason, except under CI=true, where it fails.
-A screenshot of each state is written to artifacts/event-page/ (gitignored).
+(the `browser` fixture, apps/conftest.py) against pytest-django's live server
+(static files served by its handler). A screenshot of each state is written to
+artifacts/event-page/ (gitignored).
 """
 
-import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,49 +18,13 @@ from apps.coupons.tests.helpers import CouponFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
 ARTIFACTS = Path(settings.BASE_DIR) / "artifacts" / "event-page"
 WAIT_S = 15
 
 
-def _missing_browser() -> list[str]:
-    return [path for path in (CHROMIUM, CHROMEDRIVER) if not os.access(path, os.X_OK)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    missing = _missing_browser()
-    if missing:
-        reason = (
-            f"the event page is tested in headless Chromium, and {', '.join(missing)} is "
-            "missing (apt-get install chromium chromium-driver)"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"CI=true: {reason}")
-        pytest.skip(reason)
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM  # with Service's path: Selenium Manager never runs
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--window-size=900,1100",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    yield driver
-    driver.quit()
-
-
 class EventPage:
     def __init__(self, driver, live_server, coupon):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.driver = driver
         driver.get(f"{live_server.url}/event/{coupon.pk}/")
         self.wait_for(lambda: self.text("window-state").strip() != "")
