@@ -58,7 +58,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-seed bench-inprocess
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-reports bench-seed bench-inprocess
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -67,6 +67,7 @@ bench: install
 	$(PY) -m bench all
 	$(PY) -m bench.sweeper
 	$(PY) -m bench.storm
+	$(PY) -m bench.reports
 
 bench-catalog: install
 	$(PY) -m bench catalog
@@ -90,6 +91,9 @@ bench-coupons: install
 bench-checkout: install
 	$(PY) -m bench checkout reservations.spread.reserve_cancel
 	$(PY) -m bench.storm
+
+bench-reports: install
+	$(PY) -m bench.reports
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)

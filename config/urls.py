@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("apps.points.urls")),
     path("", include("apps.coupons.urls")),
     path("", include("apps.payments.urls")),
+    path("", include("apps.reports.urls")),
 ]
 
 urlpatterns = [

@@ -8,8 +8,10 @@ a thread of the web process). `.env.example` lists every variable.
 
 from datetime import timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -46,6 +48,7 @@ INSTALLED_APPS = [
     "apps.points",
     "apps.coupons",
     "apps.payments",
+    "apps.reports",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +195,16 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.points.tasks.points_expire_due_task",
         "schedule": timedelta(seconds=env.int("POINTS_EXPIRY_SWEEP_INTERVAL_SECONDS", default=60)),
     },
+    # Every closed day not built yet, in order (after midnight: yesterday; after
+    # an outage: every day it missed).
+    "reports-build-missing": {
+        "task": "apps.reports.tasks.reports_build_missing_task",
+        "schedule": timedelta(seconds=env.int("REPORTS_BUILD_INTERVAL_SECONDS", default=600)),
+    },
+    "stock-alerts-sweep": {
+        "task": "apps.reports.tasks.stock_alerts_sweep_task",
+        "schedule": timedelta(seconds=env.int("REPORTS_ALERT_SWEEP_INTERVAL_SECONDS", default=300)),
+    },
 }
 # The embedded default has no beat process: `manage.py serve` runs the schedule
 # above in a thread of the web process instead.
@@ -313,6 +326,26 @@ PAYMENT_RECONCILE_AFTER_SECONDS = env.int("PAYMENT_RECONCILE_AFTER_SECONDS", def
 PAYMENT_RECONCILE_INTERVAL_SECONDS = env.int("PAYMENT_RECONCILE_INTERVAL_SECONDS", default=60)
 PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="dev-only-webhook-secret")
 PAYMENT_WEBHOOK_TOLERANCE_SECONDS = env.int("PAYMENT_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# --- Reports (apps/reports) -------------------------------------------------
+# Report days are calendar days of this zone (an IANA name).
+REPORTS_TIME_ZONE = env("REPORTS_TIME_ZONE", default="UTC")
+try:
+    ZoneInfo(REPORTS_TIME_ZONE)
+except (ZoneInfoNotFoundError, ValueError) as exc:
+    raise ImproperlyConfigured(f"REPORTS_TIME_ZONE={REPORTS_TIME_ZONE!r}: no such zone") from exc
+# A day is built once its end is this far in the past (transactions stamped
+# before midnight have committed by then).
+REPORTS_CLOSE_DELAY_SECONDS = env.int("REPORTS_CLOSE_DELAY_SECONDS", default=300)
+# A low-stock alert closes once available units pass the reorder point by this
+# share of it (at least one unit).
+REPORTS_ALERT_CLOSE_MARGIN_PERCENT = env.int("REPORTS_ALERT_CLOSE_MARGIN_PERCENT", default=10)
+
+# --- Mail -------------------------------------------------------------------
+# Low-stock alerts to warehouse admins. The console by default; SMTP with e.g.
+# EMAIL_URL=smtp+tls://user:password@mail.example.com:587
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="inventory@localhost")
 
 # --- Profiling --------------------------------------------------------------
 

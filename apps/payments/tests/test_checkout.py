@@ -196,7 +196,9 @@ def _window_closed(issue) -> None:
 
 
 def _redeemed_elsewhere(issue) -> None:
-    CouponIssue.objects.filter(pk=issue.pk).update(status="redeemed", redeemed_at=timezone.now())
+    CouponIssue.objects.filter(pk=issue.pk).update(
+        status="redeemed", redeemed_at=timezone.now(), order_id=uuid.uuid4()
+    )
 
 
 @pytest.mark.parametrize(
