@@ -72,8 +72,9 @@ def _compare(cursor, spec, window, rounds: int) -> dict:
 
 
 def _points_day(cursor, entries: int, users: int) -> None:
-    """`entries` entries of `users` users (created here), all today: three earns
-    (free, paid) for each use, after-values large enough for the CHECKs."""
+    """`entries` entries of `users` users (created here), all today: each user's
+    entries are three earns (free or paid) for each use, so no balance goes
+    below zero; after-values large enough for the CHECKs."""
     cursor.execute(
         """
         INSERT INTO accounts_user (password, is_superuser, email, is_staff, is_active,
@@ -91,16 +92,16 @@ def _points_day(cursor, entries: int, users: int) -> None:
                                   paid_after, description, order_id, for_order,
                                   write_retries, write_locked, created_at)
         SELECT u.id,
-               CASE WHEN mod(n, 4) = 0 THEN 'use' ELSE 'earn' END,
+               CASE WHEN mod(n / %s, 4) = 3 THEN 'use' ELSE 'earn' END,
                2,
-               CASE WHEN mod(n, 4) = 0 THEN -1 WHEN mod(n, 4) = 1 THEN 0 ELSE 2 END,
-               CASE WHEN mod(n, 4) = 0 THEN -1 WHEN mod(n, 4) = 1 THEN 2 ELSE 0 END,
+               CASE WHEN mod(n / %s, 4) = 3 THEN -1 WHEN mod(n, 2) = 1 THEN 0 ELSE 2 END,
+               CASE WHEN mod(n / %s, 4) = 3 THEN -1 WHEN mod(n, 2) = 1 THEN 2 ELSE 0 END,
                1000000, 1000000, '', '', false, 0, false, now()
           FROM generate_series(1, %s) n
           JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM accounts_user
                  WHERE email LIKE 'bench-report-%%') u ON u.k = mod(n, %s)
         """,
-        [entries, users],
+        [users, users, users, entries, users],
     )
 
 
