@@ -28,6 +28,8 @@ EXPECTED = {
     "points_use": 201,
     "points_balance": 200,
     "movements": 200,
+    "report_day": 200,
+    "stock_alerts": 200,
 }
 
 
@@ -53,4 +55,8 @@ def test_every_main_flow_works_on_the_embedded_default(tmp_path):
     assert steps["cancel"][1]["status"] == "cancelled"
     assert steps["coupon_sold_out"][1]["error"]["code"] == "sold_out"
     assert steps["points_balance"][1] == {"free": 18, "paid": 0, "total": 18}
+    assert outcome["built"] == ["points", "stock"]
+    rows = steps["report_day"][1]["results"]
+    assert rows and all(row["provisional"] is False for row in rows)
+    assert any(row["inbound"] > 0 for row in rows)
     assert outcome["audit"] == 0

@@ -20,7 +20,7 @@ day built.
 import time as clock
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -244,12 +244,15 @@ def _start_cursor(spec: Spec, window: days.Window) -> ReportCursor:
 
 
 def _build_day(spec: Spec, day: date) -> Built:
-    """Build `day` (closed) inside the caller's transaction, under the lock.
+    """Build `day` (closed) inside the caller's transaction, under the kind's
+    advisory lock.
     Days after the cursor are built in order, moving it; a day at or before it
     is rebuilt from the whole ledger before it."""
     started = clock.perf_counter()
     window = days.window(day)
-    cursor = ReportCursor.objects.select_for_update().filter(kind=spec.kind).first()
+    # The caller holds the kind's advisory lock, and only builders write the
+    # cursor: a plain read is the current one.
+    cursor = ReportCursor.objects.filter(kind=spec.kind).first()
     if cursor is None:
         cursor = _start_cursor(spec, window)
     rebuilt = day <= cursor.date
@@ -295,7 +298,7 @@ def _first_day(spec: Spec) -> date | None:
     if first is None:
         return None
     if isinstance(first, str):  # SQLite
-        first = datetime.fromisoformat(first).replace(tzinfo=timezone.UTC)
+        first = datetime.fromisoformat(first).replace(tzinfo=UTC)
     return days.local_date(first)
 
 
