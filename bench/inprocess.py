@@ -27,13 +27,19 @@ from .runner import setup_django
 
 
 class _Client:
-    def __init__(self, token: str) -> None:
+    def __init__(self, token: str, admin_token: str) -> None:
         from django.core.handlers.wsgi import WSGIHandler
 
-        self.app, self.token = WSGIHandler(), token
+        self.app, self.token, self.admin_token = WSGIHandler(), token, admin_token
 
     def __call__(
-        self, method: str, path: str, body: dict | None = None, query: str = ""
+        self,
+        method: str,
+        path: str,
+        body: dict | None = None,
+        query: str = "",
+        *,
+        admin: bool = False,
     ) -> tuple[int, bytes]:
         data = json.dumps(body).encode() if body is not None else b""
         environ = {
@@ -47,7 +53,7 @@ class _Client:
             "REMOTE_ADDR": "127.0.0.1",
             "CONTENT_TYPE": "application/json",
             "CONTENT_LENGTH": str(len(data)),
-            "HTTP_AUTHORIZATION": f"Bearer {self.token}",
+            "HTTP_AUTHORIZATION": f"Bearer {self.admin_token if admin else self.token}",
             "wsgi.input": io.BytesIO(data),
             "wsgi.errors": sys.stderr,
             "wsgi.url_scheme": "http",
@@ -72,7 +78,7 @@ BULK = 100  # products per bulk availability request, as the catalog benchmark
 
 
 def _probes(
-    client: _Client, products: list[str], catalog: dict[str, str]
+    client: _Client, products: list[str], warehouses: list[str], catalog: dict[str, str]
 ) -> dict[str, tuple[int, Callable[[int], None]]]:
     """name -> (requests per call, call(i))."""
 
@@ -117,6 +123,22 @@ def _probes(
                 200,
             ),
         ),
+        "inbound, spread over rows": (
+            1,
+            lambda i: expect(
+                client(
+                    "POST",
+                    "/api/v1/stock/inbound/",
+                    {
+                        "product_id": products[i % len(products)],
+                        "warehouse": warehouses[i % len(warehouses)],
+                        "quantity": 1,
+                    },
+                    admin=True,
+                ),
+                201,
+            ),
+        ),
         "reserve + cancel (2 requests)": (2, reserve_cancel),
     }
 
@@ -139,6 +161,9 @@ def _catalog_queries(context) -> dict[str, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.inprocess", description=__doc__)
     parser.add_argument("--requests", type=int, default=2000, help="calls per probe")
+    parser.add_argument(
+        "--only", default="", help="run only the probes whose name contains this text"
+    )
     options = parser.parse_args(argv)
     setup_django()
     from django.db import connection
@@ -151,7 +176,10 @@ def main(argv: list[str] | None = None) -> int:
     user_id = context.bench_user_id("customer")
     from django.contrib.auth import get_user_model
 
-    token = str(PlatformAccessToken.for_user(get_user_model().objects.get(pk=user_id)))
+    users = get_user_model().objects
+    token = str(PlatformAccessToken.for_user(users.get(pk=user_id)))
+    admin = users.get(pk=context.bench_user_id("warehouse_admin"))
+    admin_token = str(PlatformAccessToken.for_user(admin))
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -163,14 +191,19 @@ def main(argv: list[str] | None = None) -> int:
             """
         )
         products = [str(row[0]) for row in cursor.fetchall()]
+        cursor.execute("SELECT code FROM products_warehouse WHERE is_active ORDER BY id")
+        warehouses = [row[0] for row in cursor.fetchall()]
     if not products:
         print("no product with free stock: run `make bench-seed` first", file=sys.stderr)
         return 1
-    client = _Client(token)
+    client = _Client(token, admin_token)
     context.get_json = client.get_json  # the walk to a deep cursor, in process too
     print("per request, in ms:")
     print(f"{'probe':<32} {'python cpu':>11} {'postgres cpu':>13} {'wall':>8}")
-    for name, (per_call, call) in _probes(client, products, _catalog_queries(context)).items():
+    probes = _probes(client, products, warehouses, _catalog_queries(context))
+    for name, (per_call, call) in probes.items():
+        if options.only not in name:
+            continue
         for i in range(50):  # warm: connection, prepared statements, caches
             call(i)
         with connection.cursor() as cursor:
