@@ -58,7 +58,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-reports bench-seed bench-inprocess
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-reports bench-settlement bench-seed bench-inprocess
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -68,6 +68,7 @@ bench: install
 	$(PY) -m bench.sweeper
 	$(PY) -m bench.storm
 	$(PY) -m bench.reports
+	$(PY) -m bench.settlement
 
 bench-catalog: install
 	$(PY) -m bench catalog
@@ -94,6 +95,10 @@ bench-checkout: install
 
 bench-reports: install
 	$(PY) -m bench.reports
+
+bench-settlement: install
+	$(PY) -m bench companies
+	$(PY) -m bench.settlement
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)

@@ -16,6 +16,7 @@ api_v1 = [
     path("", include("apps.coupons.urls")),
     path("", include("apps.payments.urls")),
     path("", include("apps.reports.urls")),
+    path("", include("apps.companies.urls")),
 ]
 
 urlpatterns = [

@@ -16,9 +16,17 @@ class StaffReadOnlyAdmin(ReadOnlyModelAdmin):
 
 @admin.register(PointWallet)
 class PointWalletAdmin(StaffReadOnlyAdmin):
-    list_display = ("id", "user", "free_balance", "paid_balance", "version", "updated_at")
-    list_select_related = ("user",)
-    search_fields = ("user__email", "=user__id")
+    list_display = (
+        "id",
+        "user",
+        "company",
+        "free_balance",
+        "paid_balance",
+        "version",
+        "updated_at",
+    )
+    list_select_related = ("user", "company")
+    search_fields = ("user__email", "=user__id", "company__name", "=company__id")
 
 
 @admin.register(PointEntry)
@@ -29,6 +37,7 @@ class PointEntryAdmin(StaffReadOnlyAdmin):
         "id",
         "created_at",
         "user",
+        "company",
         "type",
         "amount",
         "free_delta",
@@ -40,13 +49,13 @@ class PointEntryAdmin(StaffReadOnlyAdmin):
         "actor",
     )
     list_filter = ("type", "write_locked")
-    list_select_related = ("user", "actor", "cancels")
-    search_fields = ("user__email", "=user__id", "order_id", "description")
+    list_select_related = ("user", "company", "actor", "cancels")
+    search_fields = ("user__email", "=user__id", "=company__id", "order_id", "description")
 
 
 @admin.register(PointLot)
 class PointLotAdmin(StaffReadOnlyAdmin):
-    list_display = ("id", "user", "kind", "amount", "remaining", "expires_at", "entry")
+    list_display = ("id", "user", "company", "kind", "amount", "remaining", "expires_at", "entry")
     list_filter = ("kind",)
-    list_select_related = ("user", "entry")
-    search_fields = ("user__email", "=user__id")
+    list_select_related = ("user", "company", "entry")
+    search_fields = ("user__email", "=user__id", "=company__id")

@@ -3,12 +3,13 @@ then the wallet, then payment. Only the fallback of services/protocol.py locks; 
 optimistic path holds the wallet's row lock from its winning UPDATE on."""
 
 from .models import PointWallet
+from .owner import Owner
 
 
-def wallet_lock(*, user_id: int) -> PointWallet | None:
+def wallet_lock(*, owner: Owner) -> PointWallet | None:
     return (
         PointWallet.objects.order_by("pk")
         .select_for_update(of=("self",))
-        .filter(user_id=user_id)
+        .filter(**owner.fields)
         .first()
     )

@@ -1,8 +1,14 @@
 """The points wallet: balances, the append-only ledger, and the lots behind them.
 
-- PointWallet: one per user, created lazily. `free_balance` and `paid_balance`
-  never go below zero (CHECK); `version` grows by one with every change and is
-  what the optimistic writes of services/protocol.py compare against.
+Every wallet has one owner, a user or a company (companies.Company), held by a
+CHECK on each table; its entries and lots name the same owner. One write
+protocol serves both (services/protocol.py); `owner.Owner` says whose wallet a
+read or a write is about.
+
+- PointWallet: one per user, created lazily; one per company, created with the
+  company. `free_balance` and `paid_balance` never go below zero (CHECK);
+  `version` grows by one with every change and is what the optimistic writes of
+  services/protocol.py compare against.
 - PointEntry: the ledger. One row per change (earn, use, cancel, expire) with
   the free and paid deltas and the balances after it. Append-only: no update or
   delete path in code, a read-only admin, and a PostgreSQL trigger refusing
@@ -22,6 +28,27 @@ from django.db.models import F, Q
 from apps.core.models import TimeStampedModel
 
 
+def _one_owner(name: str) -> models.CheckConstraint:
+    """Exactly one of `user` and `company`."""
+    return models.CheckConstraint(
+        condition=Q(user__isnull=False, company__isnull=True)
+        | Q(user__isnull=True, company__isnull=False),
+        name=name,
+    )
+
+
+def _company() -> models.ForeignKey:
+    # By label: points imports nothing of the companies app, which sits above it.
+    return models.ForeignKey(
+        "companies.Company",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+
 class PointEntryType(models.TextChoices):
     EARN = "earn", "Earn"
     USE = "use", "Use"
@@ -37,7 +64,10 @@ class PointKind(models.TextChoices):
 class PointWallet(TimeStampedModel):
     id = models.BigAutoField(primary_key=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    company = models.OneToOneField(
+        "companies.Company", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     free_balance = models.BigIntegerField(default=0)
     paid_balance = models.BigIntegerField(default=0)
@@ -53,20 +83,29 @@ class PointWallet(TimeStampedModel):
                 condition=Q(paid_balance__gte=0), name="wallet_paid_not_negative"
             ),
             models.CheckConstraint(condition=Q(version__gte=0), name="wallet_version_not_negative"),
+            _one_owner("wallet_one_owner"),
         ]
 
     def __str__(self) -> str:
-        return f"wallet of {self.user_id}: {self.free_balance} free, {self.paid_balance} paid"
+        owner = f"company {self.company_id}" if self.company_id else f"user {self.user_id}"
+        return f"wallet of {owner}: {self.free_balance} free, {self.paid_balance} paid"
 
 
 class PointEntry(models.Model):
     """The points ledger (see the module docstring). `amount` is what moved,
-    always positive; the signed changes are the deltas."""
+    always positive; the signed changes are the deltas. On a company's wallet,
+    `actor` is the member (or staff) who made the change."""
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
+    company = _company()
     type = models.CharField(max_length=8, choices=PointEntryType.choices)
     amount = models.BigIntegerField()
     free_delta = models.BigIntegerField()
@@ -86,6 +125,9 @@ class PointEntry(models.Model):
     # Spent by an order's checkout: these points come back only through that
     # order (a failed payment, a refund), never by a cancel of the entry itself.
     for_order = models.BooleanField(default=False)
+    # The money received for a paid earn (what a company is charged); a paid
+    # point used is billed at its earn's paid_amount / amount.
+    paid_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -105,6 +147,11 @@ class PointEntry(models.Model):
         verbose_name_plural = "point entries"
         indexes = [
             models.Index(fields=["user", "created_at", "id"], name="point_entry_user_idx"),
+            models.Index(
+                fields=["company", "created_at", "id"],
+                name="point_entry_company_idx",
+                condition=Q(company__isnull=False),
+            ),
             models.Index(fields=["created_at", "id"], name="point_entry_created_idx"),
             models.Index(
                 fields=["actor"], name="point_entry_actor_idx", condition=Q(actor__isnull=False)
@@ -155,10 +202,17 @@ class PointEntry(models.Model):
                 | (~Q(type=PointEntryType.CANCEL) & Q(cancels__isnull=True)),
                 name="point_entry_cancel_names_its_entry",
             ),
+            models.CheckConstraint(
+                condition=Q(paid_amount__isnull=True)
+                | Q(type=PointEntryType.EARN, paid_delta__gt=0, paid_amount__gte=0),
+                name="point_entry_paid_amount_of_paid_earn",
+            ),
+            _one_owner("point_entry_one_owner"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.type} {self.amount} for {self.user_id}"
+        owner = f"company {self.company_id}" if self.company_id else f"user {self.user_id}"
+        return f"{self.type} {self.amount} for {owner}"
 
     @property
     def balance_after(self) -> int:
@@ -179,8 +233,14 @@ class PointLot(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
+    company = _company()
     entry = models.OneToOneField(PointEntry, on_delete=models.PROTECT, related_name="lot")
     kind = models.CharField(max_length=4, choices=PointKind.choices)
     amount = models.BigIntegerField()
@@ -193,6 +253,11 @@ class PointLot(models.Model):
             # A wallet's live lots, read by every write on it.
             models.Index(
                 fields=["user", "id"], name="point_lot_live_idx", condition=Q(remaining__gt=0)
+            ),
+            models.Index(
+                fields=["company", "id"],
+                name="point_lot_company_live_idx",
+                condition=Q(remaining__gt=0, company__isnull=False),
             ),
             # The sweeper's queue: free lots that can still expire.
             models.Index(
@@ -213,6 +278,7 @@ class PointLot(models.Model):
                 condition=Q(kind=PointKind.FREE) | Q(expires_at__isnull=True),
                 name="point_lot_only_free_expires",
             ),
+            _one_owner("point_lot_one_owner"),
         ]
 
     def __str__(self) -> str:

@@ -1,6 +1,7 @@
-"""Reads of the points app: the balance (cached) and the history.
+"""Reads of the points app: the balance (cached) and the history, of a user's
+wallet (`user_id`) or a company's (`company_id`): one of the two.
 
-The balance is cached in Redis per user, written on a read miss and dropped in
+The balance is cached in Redis per wallet, written on a read miss and dropped in
 `transaction.on_commit` after every change (services/protocol.py). The cache only
 answers reads: every decision to spend is taken on the wallet row in the
 database. A read racing a change may put back the value from just before it;
@@ -16,6 +17,7 @@ from django.db.models import Min, Q, QuerySet, Sum
 from django.utils import timezone
 
 from .models import PointEntry, PointLot, PointWallet
+from .owner import Owner
 
 
 @dataclass(frozen=True)
@@ -28,29 +30,34 @@ class PointBalance:
         return self.free + self.paid
 
 
-def balance_cache_key(*, user_id: int) -> str:
+def balance_cache_key(*, user_id: int | None = None, company_id: int | None = None) -> str:
+    if company_id is not None:
+        return f"points:balance:company:{company_id}"
     return f"points:balance:{user_id}"
 
 
-def balance_cache_forget(*, user_id: int) -> None:
-    cache.delete(balance_cache_key(user_id=user_id))
+def balance_cache_forget(owner: Owner) -> None:
+    cache.delete(balance_cache_key(**owner.fields))
 
 
-def points_balance_get(*, user_id: int) -> PointBalance:
-    key = balance_cache_key(user_id=user_id)
+def points_balance_get(
+    *, user_id: int | None = None, company_id: int | None = None
+) -> PointBalance:
+    owner = Owner(user_id, company_id)
+    key = balance_cache_key(**owner.fields)
     cached = cache.get(key)
     if cached is not None:
         return PointBalance(*cached)
     now = timezone.now()
     wallet = (
-        PointWallet.objects.filter(user_id=user_id)
+        PointWallet.objects.filter(**owner.fields)
         .values_list("free_balance", "paid_balance")
         .first()
     )
     free, paid = wallet or (0, 0)
     # Free points past their date count for nothing, whether or not the sweeper
     # has expired them yet; the next expiry date bounds how long the answer holds.
-    dated = PointLot.objects.filter(user_id=user_id, remaining__gt=0, expires_at__isnull=False)
+    dated = PointLot.objects.filter(**owner.fields, remaining__gt=0, expires_at__isnull=False)
     lots = (
         dated.aggregate(
             due=Sum("remaining", filter=Q(expires_at__lte=now), default=0),
@@ -68,7 +75,9 @@ def points_balance_get(*, user_id: int) -> PointBalance:
     return balance
 
 
-def points_history(*, user_id: int) -> QuerySet[PointEntry]:
-    """A user's ledger. Filtered (apps/points/filters.py) and ordered (newest
+def points_history(
+    *, user_id: int | None = None, company_id: int | None = None
+) -> QuerySet[PointEntry]:
+    """A wallet's ledger. Filtered (apps/points/filters.py) and ordered (newest
     first) by the caller."""
-    return PointEntry.objects.filter(user_id=user_id).select_related("lot")
+    return PointEntry.objects.filter(**Owner(user_id, company_id).fields).select_related("lot")

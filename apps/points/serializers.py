@@ -8,13 +8,13 @@ from .models import PointEntry, PointKind
 BIGINT_MAX = 2**63 - 1
 
 
-def _amount() -> StrictIntegerField:
+def points_amount() -> StrictIntegerField:
     return StrictIntegerField(min_value=1, max_value=settings.POINTS_MAX_AMOUNT)
 
 
 class PointsEarnInputSerializer(serializers.Serializer):
     user_id = StrictIntegerField(min_value=1, max_value=BIGINT_MAX)
-    amount = _amount()
+    amount = points_amount()
     kind = serializers.ChoiceField(choices=PointKind.choices)
     description = serializers.CharField(max_length=255)
     expires_at = serializers.DateTimeField(
@@ -24,7 +24,7 @@ class PointsEarnInputSerializer(serializers.Serializer):
 
 
 class PointsUseInputSerializer(serializers.Serializer):
-    amount = _amount()
+    amount = points_amount()
     description = serializers.CharField(max_length=255)
     order_id = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
 

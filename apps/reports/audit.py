@@ -68,7 +68,7 @@ def point_reports_match_the_ledger() -> Iterator[str]:
         """
         SELECT d.date, e.user_id FROM reports_day d
         JOIN points_entry e ON e.created_at >= d.starts_at AND e.created_at < d.ends_at
-        WHERE d.kind = 'points' AND NOT EXISTS (
+        WHERE d.kind = 'points' AND e.user_id IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM reports_points_daily r WHERE r.date = d.date AND r.user_id = e.user_id)
         GROUP BY d.date, e.user_id ORDER BY d.date, e.user_id LIMIT 1000
         """

@@ -7,15 +7,12 @@ ledger row just before midnight has committed by then.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
 
-
-def zone() -> ZoneInfo:
-    return ZoneInfo(settings.REPORTS_TIME_ZONE)
+from apps.core.calendar import local_date, local_midnight
 
 
 @dataclass(frozen=True)
@@ -26,16 +23,7 @@ class Window:
 
 
 def window(day: date) -> Window:
-    tz = zone()
-
-    def midnight(d: date) -> datetime:
-        return datetime.combine(d, time.min, tzinfo=tz).astimezone(UTC)
-
-    return Window(day, midnight(day), midnight(day + timedelta(days=1)))
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(zone()).date()
+    return Window(day, local_midnight(day), local_midnight(day + timedelta(days=1)))
 
 
 def today(now: datetime | None = None) -> date:

@@ -1,16 +1,14 @@
 """The report lists (JSON pages, or the whole list as CSV) and their summaries."""
 
-import csv
-from collections.abc import Iterable, Iterator
-
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.csv_export import CSVRenderer, csv_lines
 from apps.core.permissions import IsStaff, IsWarehouseAdmin
 from apps.core.schema import error_responses
 
@@ -27,32 +25,6 @@ from .serializers import (
     StockReportQuerySerializer,
     SummaryQuerySerializer,
 )
-
-
-class CSVRenderer(BaseRenderer):
-    """Chosen by `?format=csv` or `Accept: text/csv`; the view streams the rows
-    itself, so this renders only what is not a list (nothing, in practice)."""
-
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data, accepted_media_type=None, renderer_context=None):
-        return JSONRenderer().render(data)
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def csv_lines(columns: Iterable[str], rows: Iterable[dict]) -> Iterator[str]:
-    """A header row, then one line per row (csv's quoting), produced as read."""
-    writer = csv.writer(_Echo())
-    columns = list(columns)
-    yield writer.writerow(columns)
-    for row in rows:
-        yield writer.writerow([row[name] for name in columns])
 
 
 class ReportListView(generics.ListAPIView):

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from fnmatch import fnmatchcase
 
 from ..model import Scenario
-from . import catalog, checkout, coupons, framework, points, reservations
+from . import catalog, checkout, companies, coupons, framework, points, reservations
 
 SCENARIOS: tuple[Scenario, ...] = (
     *framework.SCENARIOS,
@@ -19,6 +19,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     *points.SCENARIOS,
     *coupons.SCENARIOS,
     *checkout.SCENARIOS,
+    *companies.SCENARIOS,
 )
 
 

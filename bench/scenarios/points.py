@@ -117,12 +117,15 @@ def write_counters(name: str) -> Callable[[Context, int | None], str | None]:
     return after_load
 
 
-def _use(name: str, variants, description: str) -> Scenario:
+def use_scenario(
+    name: str, variants, description: str, path: str = f"{API}/points/use/"
+) -> Scenario:
+    """Uses of 1 point at `path`, each with its user's JWT and a fresh key."""
     return Scenario(
         name=name,
         description=description,
         request=post_json(
-            f"{API}/points/use/",
+            path,
             lambda variant: {"amount": 1, "description": "bench"},
             headers=bearer_from("token"),
             unique_header="Idempotency-Key",
@@ -135,12 +138,12 @@ def _use(name: str, variants, description: str) -> Scenario:
 
 
 SCENARIOS: Sequence[Scenario] = (
-    _use(
+    use_scenario(
         "points.use.one_wallet",
         one_wallet,
         "Use 1 point, every client on the same wallet (optimistic updates contend).",
     ),
-    _use(
+    use_scenario(
         "points.use.spread",
         spread,
         f"Use 1 point, clients spread over {WALLETS:,} wallets.",

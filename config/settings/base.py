@@ -11,7 +11,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -49,6 +51,7 @@ INSTALLED_APPS = [
     "apps.coupons",
     "apps.payments",
     "apps.reports",
+    "apps.companies",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +172,13 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
 )
 CELERY_TASK_EAGER_PROPAGATES = False
+# Long batch work (a month's settlement) goes to its own queue. A worker started
+# without -Q consumes both; `celery -A config worker -Q batch` gives the batch
+# its own processes, and `-Q celery` keeps the others off it, so it never delays
+# the expiry sweeps or the payment reconciler (docker-compose.yml does both).
+CELERY_TASK_QUEUES = (Queue("celery"), Queue("batch"))
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+CELERY_TASK_ROUTES = {"apps.companies.tasks.settlement_chunk_task": {"queue": "batch"}}
 # Beat's schedule, reviewed like code. Later apps add their entries.
 CELERY_BEAT_SCHEDULE = {
     "reservations-expire-due": {
@@ -200,6 +210,16 @@ CELERY_BEAT_SCHEDULE = {
     "reports-build-missing": {
         "task": "apps.reports.tasks.reports_build_missing_task",
         "schedule": timedelta(seconds=env.int("REPORTS_BUILD_INTERVAL_SECONDS", default=600)),
+    },
+    # The month before, hourly on the 1st until it has closed and is settled
+    # (CELERY_TIMEZONE; months are cut in REPORTS_TIME_ZONE).
+    "settlement-previous-month": {
+        "task": "apps.companies.tasks.settlement_previous_month_task",
+        "schedule": crontab(minute=5, day_of_month="1"),
+    },
+    "settlement-runs-resume": {
+        "task": "apps.companies.tasks.settlement_runs_resume_task",
+        "schedule": timedelta(seconds=env.int("SETTLEMENT_RESUME_INTERVAL_SECONDS", default=60)),
     },
     "stock-alerts-sweep": {
         "task": "apps.reports.tasks.stock_alerts_sweep_task",
@@ -337,6 +357,15 @@ except (ZoneInfoNotFoundError, ValueError) as exc:
 # A day is built once its end is this far in the past (transactions stamped
 # before midnight have committed by then).
 REPORTS_CLOSE_DELAY_SECONDS = env.int("REPORTS_CLOSE_DELAY_SECONDS", default=300)
+
+# --- Settlement (apps/companies) --------------------------------------------
+# A month's run settles SETTLEMENT_CHUNK_SIZE companies per Celery task; a chunk
+# that fails is tried SETTLEMENT_CHUNK_MAX_ATTEMPTS times in all; one still
+# pending SETTLEMENT_CHUNK_LEASE_SECONDS after it was sent is sent again (its
+# message went with a worker), checked every SETTLEMENT_RESUME_INTERVAL_SECONDS.
+SETTLEMENT_CHUNK_SIZE = env.int("SETTLEMENT_CHUNK_SIZE", default=2000)
+SETTLEMENT_CHUNK_MAX_ATTEMPTS = env.int("SETTLEMENT_CHUNK_MAX_ATTEMPTS", default=5)
+SETTLEMENT_CHUNK_LEASE_SECONDS = env.int("SETTLEMENT_CHUNK_LEASE_SECONDS", default=300)
 # A low-stock alert closes once available units pass the reorder point by this
 # share of it (at least one unit).
 REPORTS_ALERT_CLOSE_MARGIN_PERCENT = env.int("REPORTS_ALERT_CLOSE_MARGIN_PERCENT", default=10)

@@ -13,6 +13,7 @@ from .operations import (
     points_earn,
     points_expire_due,
     points_use,
+    wallet_open,
 )
 
 __all__ = [
@@ -20,4 +21,5 @@ __all__ = [
     "points_earn",
     "points_expire_due",
     "points_use",
+    "wallet_open",
 ]

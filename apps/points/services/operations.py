@@ -13,9 +13,14 @@ else 409 `insufficient_points`. Expiry is decided by `expires_at`: every write
 first expires the wallet's due lots (an `expire` entry), uses never spend them,
 balance reads do not count them, and the beat sweep (`points_expire_due`)
 catches wallets nobody writes to.
+
+Every service works on a user's wallet (`user_id`) or a company's
+(`company_id`), one of the two; a company's wallet exists from the company's
+creation (apps/companies), a user's is created by its first earn.
 """
 
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -27,8 +32,9 @@ from apps.core.idempotency import idempotent_service
 from apps.core.roles import Role
 
 from ..errors import AlreadyCancelled, InsufficientPoints
-from ..models import PointEntry, PointEntryType, PointKind, PointLot
-from .protocol import Lot, Plan, Step, write_wallet
+from ..models import PointEntry, PointEntryType, PointKind, PointLot, PointWallet
+from ..owner import Owner
+from .protocol import Lot, Plan, Step, wallet_ensure, write_wallet
 
 DESCRIPTION_MAX = 255
 ORDER_ID_MAX = 100
@@ -49,13 +55,25 @@ def _check_text(name: str, value: str, limit: int) -> str:
     return value
 
 
-def _user_exists(user_id: int) -> bool:
+def _check_owner(owner: Owner) -> None:
+    """404 for a user who does not exist, or a company without a wallet."""
+    if owner.is_company:
+        if not PointWallet.objects.filter(company_id=owner.company_id).exists():
+            raise NotFound("Company not found.")
+        return
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(pk=user_id).exists()
+    if not get_user_model().objects.filter(pk=owner.user_id).exists():
+        raise NotFound("User not found.")
 
 
 # --- Services ---------------------------------------------------------------------
+
+
+def wallet_open(*, owner: Owner) -> None:
+    """Create the owner's empty wallet (a company's, with the company; a user's
+    is otherwise created by its first earn). Call inside the owner's transaction."""
+    wallet_ensure(owner)
 
 
 def _entry_made(entry_id: str) -> PointEntry:
@@ -66,16 +84,20 @@ def _entry_made(entry_id: str) -> PointEntry:
 @idempotent_service(replayed=_entry_made)
 def points_earn(
     *,
-    user_id: int,
+    user_id: int | None = None,
+    company_id: int | None = None,
     amount: int,
     kind: str,
     description: str = "",
     expires_at: datetime | None = None,
     order_id: str = "",
+    paid_amount: Decimal | None = None,
     actor_id: int | None = None,
 ) -> PointEntry:
     """Credit free (rewarded) or paid (bought) points. Only free points may carry
-    an expiry, which must lie in the future. Unknown user: 404."""
+    an expiry, which must lie in the future; only paid ones the money received
+    for them (`paid_amount`). Unknown user or company: 404."""
+    owner = Owner(user_id, company_id)
     _check_amount(amount)
     _check_text("description", description, DESCRIPTION_MAX)
     _check_text("order_id", order_id, ORDER_ID_MAX)
@@ -86,8 +108,11 @@ def points_earn(
             raise ValidationFailed(details={"expires_at": ["Only free points expire."]})
         if expires_at.tzinfo is None or expires_at <= timezone.now():
             raise ValidationFailed(details={"expires_at": ["Must be in the future."]})
-    if not _user_exists(user_id):
-        raise NotFound("User not found.")
+    if paid_amount is not None and (kind != PointKind.PAID or paid_amount < 0):
+        raise ValidationFailed(
+            details={"paid_amount": ["Only paid points carry the money received (>= 0)."]}
+        )
+    _check_owner(owner)
 
     def plan_earn(plan: Plan) -> None:
         plan.expire_due()
@@ -98,17 +123,19 @@ def points_earn(
                 paid_delta=amount if kind == PointKind.PAID else 0,
                 description=description,
                 order_id=order_id,
+                paid_amount=paid_amount,
                 opens_lot=(kind, expires_at),
             )
         )
 
-    return write_wallet(user_id=user_id, planner=plan_earn, actor_id=actor_id, create=True)[-1]
+    return write_wallet(owner=owner, planner=plan_earn, actor_id=actor_id, create=True)[-1]
 
 
 @idempotent_service(replayed=_entry_made)
 def points_use(
     *,
-    user_id: int,
+    user_id: int | None = None,
+    company_id: int | None = None,
     amount: int,
     description: str = "",
     order_id: str = "",
@@ -117,7 +144,10 @@ def points_use(
 ) -> PointEntry:
     """Spend points: free before paid (free lots soonest-expiring first). 409
     `insufficient_points` when the wallet holds fewer spendable points.
-    `for_order`: spent by a checkout, given back only through its order."""
+    `for_order`: spent by a checkout, given back only through its order.
+    `actor_id`: who spent them (a user's own wallet: the user by default; a
+    company's: the member)."""
+    owner = Owner(user_id, company_id)
     _check_amount(amount)
     _check_text("description", description, DESCRIPTION_MAX)
     _check_text("order_id", order_id, ORDER_ID_MAX)
@@ -146,7 +176,7 @@ def points_use(
         plan.steps.append(step)
 
     return write_wallet(
-        user_id=user_id, planner=plan_use, actor_id=actor_id if actor_id is not None else user_id
+        owner=owner, planner=plan_use, actor_id=actor_id if actor_id is not None else user_id
     )[-1]
 
 
@@ -224,7 +254,7 @@ def _cancel(*, entry_id: int, user, for_order: bool) -> PointEntry:
             plan.steps.append(step)
             plan.expire_due()  # restored points whose date has passed
 
-    entries = write_wallet(user_id=entry.user_id, planner=plan_cancel, actor_id=user.pk)
+    entries = write_wallet(owner=Owner.of(entry), planner=plan_cancel, actor_id=user.pk)
     return next(e for e in entries if e.type == PointEntryType.CANCEL)
 
 
@@ -238,17 +268,19 @@ def points_expire_due(*, batch_size: int = 500) -> int:
     started = timezone.now()
     expired = 0
     while True:
-        user_ids = list(
+        owners = list(
             PointLot.objects.filter(remaining__gt=0, expires_at__lte=started)
-            .values("user_id")
+            .values("user_id", "company_id")
             .annotate(oldest=Min("expires_at"))
-            .order_by("oldest", "user_id")
-            .values_list("user_id", flat=True)[:batch_size]
+            .order_by("oldest", "user_id", "company_id")
+            .values_list("user_id", "company_id")[:batch_size]
         )
         progress = 0
-        for user_id in user_ids:
+        for user_id, company_id in owners:
             with transaction.atomic():
-                entries = write_wallet(user_id=user_id, planner=Plan.expire_due, actor_id=None)
+                entries = write_wallet(
+                    owner=Owner(user_id, company_id), planner=Plan.expire_due, actor_id=None
+                )
             progress += sum(entry.amount for entry in entries)
         expired += progress
         if not progress:  # nothing left (or only what a concurrent write just expired)

@@ -36,6 +36,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
@@ -44,6 +45,7 @@ from django.utils import timezone
 
 from ..locks import wallet_lock
 from ..models import PointAllocation, PointEntry, PointEntryType, PointKind, PointLot, PointWallet
+from ..owner import Owner
 from ..selectors import balance_cache_forget
 
 # --- What a write reads, decides and writes ----------------------------------------
@@ -52,7 +54,7 @@ from ..selectors import balance_cache_forget
 @dataclass(frozen=True)
 class Wallet:
     id: int
-    user_id: int
+    owner: Owner
     version: int
     free: int
     paid: int
@@ -80,6 +82,7 @@ class Step:
     order_id: str = ""
     cancels_id: int | None = None
     for_order: bool = False
+    paid_amount: Decimal | None = None
     takes: list[tuple[int, int]] = field(default_factory=list)  # (lot id, points)
     opens_lot: tuple[str, datetime | None] | None = None  # (kind, expires_at)
 
@@ -133,29 +136,29 @@ Planner = Callable[[Plan], None]
 # --- The write protocol -------------------------------------------------------------
 
 
-def _wallet_read(user_id: int) -> Wallet | None:
+def _wallet_read(owner: Owner) -> Wallet | None:
     row = (
-        PointWallet.objects.filter(user_id=user_id)
+        PointWallet.objects.filter(**owner.fields)
         .values_list("id", "version", "free_balance", "paid_balance")
         .first()
     )
-    return Wallet(row[0], user_id, row[1], row[2], row[3]) if row else None
+    return Wallet(row[0], owner, row[1], row[2], row[3]) if row else None
 
 
-def _wallet_locked(user_id: int) -> Wallet:
-    wallet = wallet_lock(user_id=user_id)
-    return Wallet(wallet.pk, user_id, wallet.version, wallet.free_balance, wallet.paid_balance)
+def _wallet_locked(owner: Owner) -> Wallet:
+    wallet = wallet_lock(owner=owner)
+    return Wallet(wallet.pk, owner, wallet.version, wallet.free_balance, wallet.paid_balance)
 
 
-def _wallet_ensure(user_id: int) -> None:
+def wallet_ensure(owner: Owner) -> None:
     """Create the wallet if it is missing; safe against a concurrent creation
     (INSERT .. ON CONFLICT DO NOTHING: the loser of the unique index waits for
     the winner's commit, then does nothing)."""
-    PointWallet.objects.bulk_create([PointWallet(user_id=user_id)], ignore_conflicts=True)
+    PointWallet.objects.bulk_create([PointWallet(**owner.fields)], ignore_conflicts=True)
 
 
-def _lots_read(user_id: int) -> dict[int, Lot]:
-    rows = PointLot.objects.filter(user_id=user_id, remaining__gt=0).values_list(
+def _lots_read(owner: Owner) -> dict[int, Lot]:
+    rows = PointLot.objects.filter(**owner.fields, remaining__gt=0).values_list(
         "id", "kind", "remaining", "expires_at"
     )
     return {row[0]: Lot(*row) for row in rows}
@@ -179,7 +182,7 @@ def _backoff(retry: int) -> None:
 
 
 def write_wallet(
-    *, user_id: int, planner: Planner, actor_id: int | None, create: bool = False
+    *, owner: Owner, planner: Planner, actor_id: int | None, create: bool = False
 ) -> list[PointEntry]:
     """Run `planner` on the wallet and write what it decides (module docstring).
     Returns the entries written, in ledger order. Call inside a transaction."""
@@ -187,27 +190,27 @@ def write_wallet(
     for attempt in range(retries + 1):
         if attempt:
             _backoff(attempt)
-        wallet = _wallet_read(user_id)
+        wallet = _wallet_read(owner)
         if wallet is None:
             if not create:
                 planner(Plan(lots={}, now=timezone.now()))  # refuses, or has nothing to do
                 return []
-            _wallet_ensure(user_id)
-            wallet = _wallet_read(user_id)
-        plan = Plan(lots=_lots_read(user_id), now=timezone.now())
+            wallet_ensure(owner)
+            wallet = _wallet_read(owner)
+        plan = Plan(lots=_lots_read(owner), now=timezone.now())
         planner(plan)
         if not plan.steps:
             return []
         if _bump(wallet, plan):
             return _record(wallet, plan, actor_id=actor_id, retries=attempt, locked=False)
     # Retries spent: queue on the row lock, where the update cannot lose.
-    wallet = _wallet_locked(user_id)
-    plan = Plan(lots=_lots_read(user_id), now=timezone.now())
+    wallet = _wallet_locked(owner)
+    plan = Plan(lots=_lots_read(owner), now=timezone.now())
     planner(plan)
     if not plan.steps:
         return []
     if not _bump(wallet, plan):  # cannot happen under the lock
-        raise RuntimeError(f"wallet of user {user_id} changed under its row lock")
+        raise RuntimeError(f"wallet of {owner} changed under its row lock")
     return _record(wallet, plan, actor_id=actor_id, retries=retries, locked=True)
 
 
@@ -223,7 +226,7 @@ def _record(
         paid += step.paid_delta
         entries.append(
             PointEntry(
-                user_id=wallet.user_id,
+                **wallet.owner.fields,
                 type=step.type,
                 amount=step.amount,
                 free_delta=step.free_delta,
@@ -234,6 +237,7 @@ def _record(
                 order_id=step.order_id,
                 cancels_id=step.cancels_id,
                 for_order=step.for_order,
+                paid_amount=step.paid_amount,
                 actor_id=actor_id,
                 write_retries=retries,
                 write_locked=locked,
@@ -244,7 +248,7 @@ def _record(
     lots = PointLot.objects.bulk_create(
         [
             PointLot(
-                user_id=wallet.user_id,
+                **wallet.owner.fields,
                 entry=entry,
                 kind=step.opens_lot[0],
                 amount=entry.amount,
@@ -274,6 +278,6 @@ def _record(
                 output_field=BigIntegerField(),
             )
         )
-    user_id = wallet.user_id
-    transaction.on_commit(lambda: balance_cache_forget(user_id=user_id))
+    owner = wallet.owner
+    transaction.on_commit(lambda: balance_cache_forget(owner))
     return entries

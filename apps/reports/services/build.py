@@ -121,6 +121,7 @@ POINTS = Spec(
                SUM(free_delta + paid_delta) AS balance_change
           FROM points_entry
          WHERE created_at >= %(starts_at)s AND created_at < %(ends_at)s
+           AND user_id IS NOT NULL  -- users' wallets; companies' are settled monthly
          GROUP BY user_id
     """,
     columns=(

@@ -1,0 +1,121 @@
+from django.contrib import admin
+
+from apps.core.admin_site import ReadOnlyModelAdmin, request_has_role
+from apps.core.roles import Role
+
+from .models import Company, Membership, Settlement, SettlementChunk, SettlementRun
+
+
+class StaffAdmin(admin.ModelAdmin):
+    def has_module_permission(self, request) -> bool:
+        return request_has_role(request, Role.STAFF)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request_has_role(request, Role.STAFF)
+
+    def has_add_permission(self, request) -> bool:
+        return False  # through the API: a company is created with its wallet
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return request_has_role(request, Role.STAFF)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "created_at")
+    readonly_fields = ("user", "created_at")
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(Company)
+class CompanyAdmin(StaffAdmin):
+    list_display = ("id", "name", "registration_number", "is_active", "created_at")
+    list_filter = ("is_active",)
+    search_fields = ("name", "=registration_number", "=id")
+    fields = ("name", "registration_number", "is_active", "created_at")
+    readonly_fields = ("registration_number", "created_at")
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(StaffAdmin):
+    list_display = ("id", "company", "user", "role", "created_at")
+    list_filter = ("role",)
+    list_select_related = ("company", "user")
+    search_fields = ("company__name", "user__email", "=company__id", "=user__id")
+    fields = ("company", "user", "role", "created_at")
+    readonly_fields = ("company", "user", "created_at")
+
+
+class ReadOnlyStaffAdmin(ReadOnlyModelAdmin):
+    """Settlements are written by their services only; staff may look."""
+
+    def can_view(self, request) -> bool:
+        return request_has_role(request, Role.STAFF)
+
+
+class SettlementChunkInline(admin.TabularInline):
+    model = SettlementChunk
+    extra = 0
+    can_delete = False
+    fields = (
+        "number",
+        "first_company_id",
+        "last_company_id",
+        "companies",
+        "status",
+        "attempts",
+        "last_error",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(SettlementRun)
+class SettlementRunAdmin(ReadOnlyStaffAdmin):
+    list_display = (
+        "id",
+        "period",
+        "status",
+        "companies_done",
+        "companies_total",
+        "chunks_total",
+        "started_at",
+        "finished_at",
+    )
+    list_filter = ("status",)
+    inlines = [SettlementChunkInline]
+
+
+@admin.register(Settlement)
+class SettlementAdmin(ReadOnlyStaffAdmin):
+    list_display = (
+        "company",
+        "period",
+        "opening_free",
+        "opening_paid",
+        "charged_paid",
+        "granted_free",
+        "used_free",
+        "used_paid",
+        "expired",
+        "closing_free",
+        "closing_paid",
+        "billable_amount",
+    )
+    list_filter = ("period",)
+    list_select_related = ("company",)
+    search_fields = ("company__name", "=company__id", "=company__registration_number")
