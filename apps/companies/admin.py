@@ -30,7 +30,13 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ("user", "created_at")
     can_delete = False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request_has_role(request, Role.STAFF)
+
     def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
@@ -76,6 +82,9 @@ class SettlementChunkInline(admin.TabularInline):
         "finished_at",
     )
     readonly_fields = fields
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return request_has_role(request, Role.STAFF)
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False

@@ -148,8 +148,10 @@ class SettlementChunk(models.Model):
 class Settlement(models.Model):
     """One company's month (invariant 7): closing = opening + charged + granted
     - used - expired, for free and paid points apart. Cancels count against what
-    they cancel (a cancelled use is not used). `billable_amount`: what the paid
-    points used are worth, each at its charge's paid_amount / amount."""
+    they cancel (a cancelled use is not used), in the month of the cancel: a
+    use cancelled a month later lowers that later month's use and billable
+    amount, which may then be negative (a credit). `billable_amount`: what the
+    paid points used are worth, each at its charge's paid_amount / amount."""
 
     id = models.BigAutoField(primary_key=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="settlements")

@@ -44,7 +44,7 @@ def is_closed(period: Period, now: datetime | None = None) -> bool:
 def period_parse(text, *, field: str = "period") -> Period:
     """A closed month given as "YYYY-MM"; 400 naming `field` otherwise."""
     match = _PERIOD.match(text) if isinstance(text, str) else None
-    if match is None or not 1 <= int(match[2]) <= 12 or int(match[1]) < 2000:
+    if match is None or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 9998:
         raise ValidationFailed(details={field: ["A month written YYYY-MM, e.g. 2026-11."]})
     period = period_of(date(int(match[1]), int(match[2]), 1))
     if not is_closed(period):

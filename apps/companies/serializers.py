@@ -64,6 +64,9 @@ class CompanyChargeInputSerializer(serializers.Serializer):
         help_text="The money received for paid points (required for them; not for free ones).",
     )
     description = serializers.CharField(max_length=255)
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="Free points only: when they expire."
+    )
 
     def validate(self, data):
         paid = data.get("paid_amount")

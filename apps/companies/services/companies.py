@@ -2,6 +2,7 @@
 company's wallet (through the points app's services: one write protocol for
 users and companies, apps/points/services/protocol.py)."""
 
+from datetime import datetime
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
@@ -57,10 +58,11 @@ def company_points_charge(
     description: str,
     actor_id: int,
     paid_amount: Decimal | None = None,
+    expires_at: datetime | None = None,
     idempotency: Idempotency | None = None,
 ) -> PointEntry:
     """Staff: paid points (with the money received, `paid_amount`) or free
-    points granted. 404 for an unknown company."""
+    points granted (which may expire). 404 for an unknown company."""
     if kind == PointKind.PAID and paid_amount is None:
         raise ValidationFailed(details={"paid_amount": ["Required for paid points."]})
     return points_earn(
@@ -68,6 +70,7 @@ def company_points_charge(
         amount=amount,
         kind=kind,
         paid_amount=paid_amount,
+        expires_at=expires_at,
         description=description,
         actor_id=actor_id,
         idempotency=idempotency,

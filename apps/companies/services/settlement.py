@@ -263,7 +263,7 @@ def settlement_chunk_process(*, chunk_id: int) -> bool:
     False if there was nothing to do (done already, or its run failed)."""
     with transaction.atomic():
         chunk = (
-            SettlementChunk.objects.select_for_update()
+            SettlementChunk.objects.select_for_update(of=("self",))
             .select_related("run")
             .filter(pk=chunk_id)
             .first()
@@ -329,19 +329,25 @@ def settlement_chunk_failed(*, chunk_id: int, error: str, final: bool) -> None:
 
 def settlement_runs_resume(*, older_than: timedelta | None = None) -> int:
     """Send again the pending chunks of running runs dispatched more than
-    SETTLEMENT_CHUNK_LEASE_SECONDS ago (their message went with a worker or a
-    broker); a chunk delivered twice is settled once. Returns how many."""
+    SETTLEMENT_CHUNK_LEASE_SECONDS ago, when no chunk of the run has finished
+    within that time either (their messages went with a worker or a broker); a
+    chunk delivered twice is settled once. Returns how many."""
     if older_than is None:
         older_than = timedelta(seconds=settings.SETTLEMENT_CHUNK_LEASE_SECONDS)
     now = timezone.now()
     with transaction.atomic():
+        # A run whose chunks still finish is moving: its pending chunks wait in
+        # the queue rather than lost, and sending them again would only
+        # occupy workers with duplicates.
+        moving = SettlementChunk.objects.filter(finished_at__gte=now - older_than).values("run_id")
         stale = list(
-            SettlementChunk.objects.select_for_update(skip_locked=True)
+            SettlementChunk.objects.select_for_update(of=("self",), skip_locked=True)
             .filter(
                 status=ChunkStatus.PENDING,
                 run__status=SettlementRunStatus.RUNNING,
                 dispatched_at__lt=now - older_than,
             )
+            .exclude(run_id__in=moving)
             .values_list("pk", flat=True)
         )
         SettlementChunk.objects.filter(pk__in=stale).update(dispatched_at=now)

@@ -98,12 +98,15 @@ def test_a_paid_charge_carries_the_money_and_a_free_grant_none():
         format="json",
     )
     free = client.post(
-        _charge_url(acme.pk), {"amount": 20, "kind": "free", "description": "gift"}, format="json"
+        _charge_url(acme.pk),
+        {"amount": 20, "kind": "free", "description": "gift", "expires_at": "2999-01-01T00:00:00Z"},
+        format="json",
     )
 
     assert paid.status_code == 201 and free.status_code == 201
     assert paid.json()["paid_amount"] == "95.50" and paid.json()["actor_id"] == staff.pk
     assert free.json()["paid_amount"] is None
+    assert free.json()["expires_at"] == "2999-01-01T00:00:00Z"
     assert company_balances(acme) == (20, 100)
 
 
@@ -119,6 +122,25 @@ def test_a_paid_charge_carries_the_money_and_a_free_grant_none():
         ({"amount": 10, "kind": "paid", "paid_amount": "-1", "description": "x"}, "paid_amount"),
         ({"amount": 10, "kind": "paid", "paid_amount": "1e40", "description": "x"}, "paid_amount"),
         ({"amount": 10, "kind": "free"}, "description"),
+        (
+            {
+                "amount": 10,
+                "kind": "free",
+                "description": "x",
+                "expires_at": "2001-01-01T00:00:00Z",
+            },
+            "expires_at",
+        ),
+        (
+            {
+                "amount": 10,
+                "kind": "paid",
+                "paid_amount": "1",
+                "description": "x",
+                "expires_at": "2999-01-01T00:00:00Z",
+            },
+            "expires_at",
+        ),
     ],
 )
 def test_bad_charges_are_400_naming_the_field_and_write_nothing(body, field):

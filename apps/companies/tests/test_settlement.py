@@ -2,6 +2,7 @@
 the month's edges in the business time zone; runs over many companies in
 chunks (a chunk failing once, the same period twice, bad periods)."""
 
+import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -255,6 +256,7 @@ def test_a_chunk_that_keeps_failing_fails_its_run_and_a_new_run_finishes_it(
         ("", "YYYY-MM"),
         (None, ""),
         ("2999-01", "not closed"),
+        ("9999-12", "YYYY-MM"),
     ],
 )
 def test_bad_periods_are_400_and_start_nothing(period, message):
@@ -312,3 +314,57 @@ def test_a_company_created_after_the_month_is_not_settled_for_it():
     assert response.status_code == 404
     assert not Settlement.objects.exists()
     assert timezone.now() > NOVEMBER.ends_at + timedelta(days=1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_chunks_of_one_run_settle_in_parallel_and_exactly_one_ends_the_run(settings, monkeypatch):
+    import threading
+
+    import psycopg
+    from django.db import connection
+
+    settings.SETTLEMENT_CHUNK_SIZE = 1
+    staff = UserFactory(is_staff=True)
+    first, second = _companies_with_points(2, staff, monkeypatch)
+    monkeypatch.setattr(settlement_module, "_dispatch", lambda chunk_ids: None)
+    run = settlement_run_start(period=NOVEMBER, requested_by_id=staff.pk)
+    chunks = list(SettlementChunk.objects.filter(run=run).order_by("number"))
+    # another transaction holds the first company's settlement key: the first
+    # chunk waits inside its transaction
+    db = connection.settings_dict
+    blocker = psycopg.connect(
+        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
+    )
+    blocker.execute(
+        "INSERT INTO companies_settlement (company_id, period, opening_free, opening_paid, "
+        "charged_paid, granted_free, used_free, used_paid, expired, closing_free, closing_paid, "
+        "billable_amount, created_at) VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, now())",
+        (first.pk, NOVEMBER.month),
+    )
+    results = {}
+
+    def process(chunk):
+        results[chunk.number] = settlement_module.settlement_chunk_process(chunk_id=chunk.pk)
+        connection.close()
+
+    waiting = threading.Thread(target=process, args=(chunks[0],))
+    waiting.start()
+    time.sleep(0.5)
+    try:
+        # the second chunk is not held up by the first: it settles while the
+        # first still waits
+        other = threading.Thread(target=process, args=(chunks[1],))
+        other.start()
+        other.join(10)
+        assert not other.is_alive() and results == {1: True}
+        assert waiting.is_alive()
+    finally:
+        blocker.rollback()
+        blocker.close()
+    waiting.join(10)
+    assert results == {0: True, 1: True}
+    run.refresh_from_db()
+    assert (run.status, run.companies_done) == ("done", 2)
+    assert sorted(Settlement.objects.values_list("company_id", flat=True)) == [first.pk, second.pk]
+    # a chunk delivered again does nothing
+    assert settlement_module.settlement_chunk_process(chunk_id=chunks[0].pk) is False

@@ -40,6 +40,7 @@ class Spec:
 
     kind: str
     ledger: str  # the ledger table
+    covers: str  # which of its rows the report is about (SQL)
     key: str  # the column a row is per (stock_id, user_id)
     changes: tuple[tuple[str, str], ...]  # running value -> its delta in the ledger
     closing: tuple[str, ...]  # the report's columns holding those values at the day's end
@@ -57,6 +58,7 @@ class Spec:
 STOCK = Spec(
     kind=ReportKind.STOCK,
     ledger="stock_movement",
+    covers="TRUE",
     key="stock_id",
     changes=(("on_hand", "on_hand_delta"), ("reserved", "reserved_delta")),
     closing=("closing_on_hand", "closing_reserved"),
@@ -104,6 +106,8 @@ STOCK = Spec(
 POINTS = Spec(
     kind=ReportKind.POINTS,
     ledger="points_entry",
+    # Users' wallets; companies' are settled monthly (apps/companies).
+    covers="user_id IS NOT NULL",
     key="user_id",
     changes=(("balance", "free_delta + paid_delta"),),
     closing=("closing_balance",),
@@ -121,7 +125,7 @@ POINTS = Spec(
                SUM(free_delta + paid_delta) AS balance_change
           FROM points_entry
          WHERE created_at >= %(starts_at)s AND created_at < %(ends_at)s
-           AND user_id IS NOT NULL  -- users' wallets; companies' are settled monthly
+           AND user_id IS NOT NULL  -- POINTS.covers
          GROUP BY user_id
     """,
     columns=(
@@ -235,7 +239,8 @@ def _start_cursor(spec: Spec, window: days.Window) -> ReportCursor:
     _execute(f"DELETE FROM {spec.balance_table}", {})
     _execute(
         f"INSERT INTO {spec.balance_table} ({spec.key}, {values}) "
-        f"SELECT {spec.key}, {deltas} FROM {spec.ledger} WHERE created_at < %(starts_at)s "
+        f"SELECT {spec.key}, {deltas} FROM {spec.ledger} "
+        f"WHERE created_at < %(starts_at)s AND {spec.covers} "
         f"GROUP BY {spec.key} ON CONFLICT ({spec.key}) DO UPDATE SET {updates}",
         window_params(window),
     )
@@ -294,7 +299,7 @@ def _first_day(spec: Spec) -> date | None:
     if cursor is not None:
         return cursor.date + timedelta(days=1)
     with connection.cursor() as db:
-        db.execute(f"SELECT MIN(created_at) FROM {spec.ledger}")
+        db.execute(f"SELECT MIN(created_at) FROM {spec.ledger} WHERE {spec.covers}")
         (first,) = db.fetchone()
     if first is None:
         return None

@@ -296,3 +296,26 @@ def test_days_of_the_shop_time_zone_across_daylight_saving(zone, day, hours):
         assert window.ends_at - window.starts_at == timedelta(hours=hours)
     inbound = {d: row[1] for (d, _), row in _stock_rows().items()}
     assert inbound == {before: 1, day: 110, after: 1000}
+
+
+def test_company_wallets_are_left_to_the_settlement_not_the_daily_point_reports():
+    # a company charged before the first built day, and a user's entries
+    from apps.companies.services import company_create, company_points_charge
+
+    user, staff = UserFactory(), UserFactory(is_staff=True)
+    with clock(moment(D - timedelta(days=3), "12:00")):
+        acme = company_create(name="Acme", registration_number="R-1")
+        company_points_charge(
+            company_id=acme.pk, amount=70, kind="free", description="grant", actor_id=staff.pk
+        )
+    with clock(moment(D, "09:00")):
+        points_earn(user_id=user.pk, amount=5, kind="paid")
+        company_points_charge(
+            company_id=acme.pk, amount=9, kind="free", description="grant", actor_id=staff.pk
+        )
+
+    # built from a chosen day (the balance starts from the ledger before it),
+    # then onwards
+    report_build(kind="points", first=D, last=D)
+
+    assert _point_rows() == {(D, user.pk): (0, 5, 5, 0, 0, 0, 5, 5)}
