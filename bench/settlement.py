@@ -159,8 +159,9 @@ def _statement_alone() -> tuple[float, int, dict]:
     """The settlement's statement over every company at once, rolled back."""
     from django.db import connection, transaction
 
+    from apps.companies.models import SETTLEMENT_FIGURES as FIGURES
     from apps.companies.periods import period_of
-    from apps.companies.services.settlement import FIGURES, SETTLE_SQL
+    from apps.companies.services.settlement import SETTLE_SQL
 
     period = period_of(NOVEMBER)
     with transaction.atomic(), connection.cursor() as cursor:

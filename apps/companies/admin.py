@@ -3,7 +3,14 @@ from django.contrib import admin
 from apps.core.admin_site import ReadOnlyModelAdmin, request_has_role
 from apps.core.roles import Role
 
-from .models import Company, Membership, Settlement, SettlementChunk, SettlementRun
+from .models import (
+    SETTLEMENT_FIGURES,
+    Company,
+    Membership,
+    Settlement,
+    SettlementChunk,
+    SettlementRun,
+)
 
 
 class StaffAdmin(admin.ModelAdmin):
@@ -23,11 +30,10 @@ class StaffAdmin(admin.ModelAdmin):
         return False
 
 
-class MembershipInline(admin.TabularInline):
-    model = Membership
+class StaffReadOnlyInline(admin.TabularInline):
+    """Rows shown on their parent's page to staff, changed only by services."""
+
     extra = 0
-    fields = ("user", "role", "created_at")
-    readonly_fields = ("user", "created_at")
     can_delete = False
 
     def has_view_permission(self, request, obj=None) -> bool:
@@ -38,6 +44,12 @@ class MembershipInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+
+class MembershipInline(StaffReadOnlyInline):
+    model = Membership
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
 
 
 @admin.register(Company)
@@ -67,10 +79,8 @@ class ReadOnlyStaffAdmin(ReadOnlyModelAdmin):
         return request_has_role(request, Role.STAFF)
 
 
-class SettlementChunkInline(admin.TabularInline):
+class SettlementChunkInline(StaffReadOnlyInline):
     model = SettlementChunk
-    extra = 0
-    can_delete = False
     fields = (
         "number",
         "first_company_id",
@@ -82,15 +92,6 @@ class SettlementChunkInline(admin.TabularInline):
         "finished_at",
     )
     readonly_fields = fields
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request_has_role(request, Role.STAFF)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(SettlementRun)
@@ -111,20 +112,7 @@ class SettlementRunAdmin(ReadOnlyStaffAdmin):
 
 @admin.register(Settlement)
 class SettlementAdmin(ReadOnlyStaffAdmin):
-    list_display = (
-        "company",
-        "period",
-        "opening_free",
-        "opening_paid",
-        "charged_paid",
-        "granted_free",
-        "used_free",
-        "used_paid",
-        "expired",
-        "closing_free",
-        "closing_paid",
-        "billable_amount",
-    )
+    list_display = ("company", "period", *SETTLEMENT_FIGURES)
     list_filter = ("period",)
     list_select_related = ("company",)
     search_fields = ("company__name", "=company__id", "=company__registration_number")

@@ -145,6 +145,22 @@ class SettlementChunk(models.Model):
         return f"chunk {self.number} of run {self.run_id} ({self.status})"
 
 
+# The figures of a settlement, in the order of its columns (the API, the CSV,
+# the admin and the run's totals list them so).
+SETTLEMENT_FIGURES = (
+    "opening_free",
+    "opening_paid",
+    "charged_paid",
+    "granted_free",
+    "used_free",
+    "used_paid",
+    "expired",
+    "closing_free",
+    "closing_paid",
+    "billable_amount",
+)
+
+
 class Settlement(models.Model):
     """One company's month (invariant 7): closing = opening + charged + granted
     - used - expired, for free and paid points apart. Cancels count against what

@@ -14,7 +14,14 @@ from apps.points.serializers import (
     points_amount,
 )
 
-from .models import Company, MemberRole, Membership, Settlement, SettlementRun
+from .models import (
+    SETTLEMENT_FIGURES,
+    Company,
+    MemberRole,
+    Membership,
+    Settlement,
+    SettlementRun,
+)
 from .periods import Period, period_parse
 from .selectors import company_wallet_balance
 
@@ -151,20 +158,5 @@ class SettlementOutputSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Settlement
-        fields = [
-            "company_id",
-            "period",
-            "opening_free",
-            "opening_paid",
-            "charged_paid",
-            "granted_free",
-            "used_free",
-            "used_paid",
-            "expired",
-            "closing_free",
-            "closing_paid",
-            "billable_amount",
-            "run_id",
-            "created_at",
-        ]
+        fields = ["company_id", "period", *SETTLEMENT_FIGURES, "run_id", "created_at"]
         read_only_fields = fields

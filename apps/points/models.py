@@ -37,6 +37,17 @@ def _one_owner(name: str) -> models.CheckConstraint:
     )
 
 
+def _owner_user() -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+    )
+
+
 def _company() -> models.ForeignKey:
     # By label: points imports nothing of the companies app, which sits above it.
     return models.ForeignKey(
@@ -97,14 +108,7 @@ class PointEntry(models.Model):
     `actor` is the member (or staff) who made the change."""
 
     id = models.BigAutoField(primary_key=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    user = _owner_user()
     company = _company()
     type = models.CharField(max_length=8, choices=PointEntryType.choices)
     amount = models.BigIntegerField()
@@ -232,14 +236,7 @@ class PointLot(models.Model):
     lots, oldest first; the sweeper expires free lots past `expires_at`."""
 
     id = models.BigAutoField(primary_key=True)
-    user = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-        db_index=False,
-    )
+    user = _owner_user()
     company = _company()
     entry = models.OneToOneField(PointEntry, on_delete=models.PROTECT, related_name="lot")
     kind = models.CharField(max_length=4, choices=PointKind.choices)

@@ -32,6 +32,7 @@ from apps.core.errors import Conflict, NotFound
 from apps.core.idempotency import idempotent_service
 
 from ..models import (
+    SETTLEMENT_FIGURES,
     ChunkStatus,
     Company,
     Settlement,
@@ -43,19 +44,6 @@ from ..periods import Period
 
 logger = logging.getLogger(__name__)
 
-# The figures of a settlement, in the order of the table's columns.
-FIGURES = (
-    "opening_free",
-    "opening_paid",
-    "charged_paid",
-    "granted_free",
-    "used_free",
-    "used_paid",
-    "expired",
-    "closing_free",
-    "closing_paid",
-    "billable_amount",
-)
 
 # Each company with ids in [first, last] created before the month ended, with
 # the ledger's figures for the month. A cancel counts as what it cancels (the
@@ -367,7 +355,7 @@ def period_of_run(run: SettlementRun) -> Period:
 def _totals(period: Period) -> dict[str, str | int]:
     """The sums of the period's settlements (every company's, a run's or not)."""
     sums = Settlement.objects.filter(period=period.month).aggregate(
-        **{name: Sum(name, default=0) for name in FIGURES}
+        **{name: Sum(name, default=0) for name in SETTLEMENT_FIGURES}
     )
     return {
         name: (f"{value:.2f}" if isinstance(value, Decimal) else int(value))

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from apps.accounts.tests.helpers import UserFactory
 from apps.companies.models import (
+    SETTLEMENT_FIGURES,
     ChunkStatus,
     Company,
     Settlement,
@@ -94,7 +95,7 @@ def test_a_scripted_month_in_berlin_settles_every_entry_type_exactly(settings, m
 
     settlement = company_settle(company_id=acme.pk, period=november)
 
-    figures = {name: getattr(settlement, name) for name in settlement_module.FIGURES}
+    figures = {name: getattr(settlement, name) for name in SETTLEMENT_FIGURES}
     assert figures == {
         "opening_free": 90,
         "opening_paid": 50,
