@@ -3,6 +3,7 @@
 Every 4xx and 5xx answers ``{"error": {"code", "message", "details"}}``.
 """
 
+import logging
 from http import HTTPStatus
 from typing import Any
 
@@ -103,6 +104,27 @@ def _message_and_details(exc: drf.APIException) -> tuple[str, Any]:
     return str(detail), None
 
 
+# What a service refuses in the normal course of business (sold out, not enough
+# points, a payment declined, someone else's id): logged at INFO with its code.
+# Any other 4xx (bad input, a missing token) stays django.request's WARNING.
+BUSINESS_REFUSALS = frozenset({402, 404, 409})
+refusal_logger = logging.getLogger("apps.refusals")
+
+
+def _log_refusal(exc: DomainError, context: dict[str, Any]) -> None:
+    request = context.get("request")
+    refusal_logger.info(
+        "%s %s",
+        exc.status_code,
+        exc.code,
+        extra={
+            "status": exc.status_code,
+            "code": exc.code,
+            "path": getattr(request, "path", None),
+        },
+    )
+
+
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's EXCEPTION_HANDLER: domain errors and DRF errors into the envelope.
 
@@ -111,11 +133,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     """
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(
+        response = Response(
             envelope(exc.code, exc.message, exc.details),
             status=exc.status_code,
             headers=exc.headers,
         )
+        if exc.status_code in BUSINESS_REFUSALS:
+            _log_refusal(exc, context)
+            response._has_been_logged = True  # not django.request's WARNING again
+        return response
     if isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(as_serializer_error(exc))
 

@@ -4,6 +4,7 @@ import time
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.middleware.common import CommonMiddleware as DjangoCommonMiddleware
 from django.utils.functional import SimpleLazyObject, empty
@@ -27,9 +28,26 @@ def _authenticated_user_id(request: HttpRequest) -> int | None:
     return getattr(user, "pk", None)
 
 
+def _route(request: HttpRequest) -> str | None:
+    """The URL pattern that served the request ("api/v1/products/<uuid:pk>/"):
+    one value per endpoint, however many ids pass through it."""
+    match = getattr(request, "resolver_match", None)
+    return f"/{match.route}" if match is not None and match.route else None
+
+
+def _forget_request_id(**kwargs) -> None:
+    request_id_var.set(None)
+
+
+# The id stays set until the response is closed, so that what Django logs after
+# the middleware has returned (django.request's line for a 4xx) carries it too.
+request_finished.connect(_forget_request_id, dispatch_uid="apps.core.forget_request_id")
+
+
 class RequestIdMiddleware:
     """Gives each request an id (the caller's X-Request-ID if sane), logs it on every
-    line written while serving it, returns it in the response, and writes one access
+    line written while serving it (Django's own included: the id is cleared when
+    the response is closed), returns it in the response, and writes one access
     log line per request."""
 
     def __init__(self, get_response):
@@ -39,28 +57,26 @@ class RequestIdMiddleware:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         request_id = incoming if _VALID_REQUEST_ID.match(incoming) else uuid.uuid4().hex
         request.request_id = request_id
-        token = request_id_var.set(request_id)
+        request_id_var.set(request_id)
         started = time.perf_counter()
-        try:
-            response = self.get_response(request)
-            response[REQUEST_ID_HEADER] = request_id
-            if settings.ACCESS_LOG_ENABLED:
-                access_logger.info(
-                    "%s %s %s",
-                    request.method,
-                    request.path,
-                    response.status_code,
-                    extra={
-                        "method": request.method,
-                        "path": request.path,
-                        "status": response.status_code,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                        "user_id": _authenticated_user_id(request),
-                    },
-                )
-            return response
-        finally:
-            request_id_var.reset(token)
+        response = self.get_response(request)
+        response[REQUEST_ID_HEADER] = request_id
+        if settings.ACCESS_LOG_ENABLED:
+            access_logger.info(
+                "%s %s %s",
+                request.method,
+                request.path,
+                response.status_code,
+                extra={
+                    "method": request.method,
+                    "path": request.path,
+                    "route": _route(request),
+                    "status": response.status_code,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user_id": _authenticated_user_id(request),
+                },
+            )
+        return response
 
 
 class ApiErrorEnvelopeMiddleware:

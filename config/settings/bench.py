@@ -1,9 +1,9 @@
 """Benchmarks (`make bench`): production-like, on a dedicated database and Redis db.
 
 Not `production`: that one insists on HTTPS, and the load runs over plain HTTP on
-127.0.0.1. Everything a benchmark would otherwise measure besides the service is
-turned off: access log, log file, INFO logging (the benchmarks measure the
-service, not log I/O) and throttling (every load client shares one address).
+127.0.0.1. Throttling is off (every load client shares one address), and so,
+unless BENCH_PRODUCTION_LOGS=true, are the access log, the log file and INFO
+logging (the benchmarks measure the service, not log I/O).
 """
 
 from .base import *  # noqa: F403
@@ -55,13 +55,17 @@ REST_FRAMEWORK = {
     ),
 }
 
-# Benchmarks measure the service, not log I/O: no access log, no log file,
-# only warnings and errors on the console (gunicorn's error log).
-ACCESS_LOG_ENABLED = False
-LOG_FILE_ENABLED = False
-LOGGING["root"]["handlers"] = ["console"]  # noqa: F405
-LOGGING["handlers"].pop("file", None)  # noqa: F405
-LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# By default benchmarks measure the service, not log I/O: no access log, no log
+# file, only warnings and errors on the console (gunicorn's error log).
+# BENCH_PRODUCTION_LOGS=true keeps the logs as production writes them (INFO,
+# the access line per request, the rotating file), to measure what they cost.
+BENCH_PRODUCTION_LOGS = env.bool("BENCH_PRODUCTION_LOGS", default=False)
+if not BENCH_PRODUCTION_LOGS:
+    ACCESS_LOG_ENABLED = False
+    LOG_FILE_ENABLED = False
+    LOGGING["root"]["handlers"] = ["console"]  # noqa: F405
+    LOGGING["handlers"].pop("file", None)  # noqa: F405
+    LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
 # A profiler in the request path would be measured too, whatever the environment says.
 SILK_ENABLED = False

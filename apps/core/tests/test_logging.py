@@ -1,6 +1,8 @@
 import json
 import logging
 
+import pytest
+
 from apps.core.logging import JsonFormatter, RequestIdFilter, request_id_var
 
 
@@ -60,3 +62,54 @@ def test_access_log_records_method_path_status_and_request_id(client, caplog):
     assert (record.method, record.path, record.status) == ("GET", "/healthz/", 200)
     assert record.request_id == "trace-1" == response["X-Request-ID"]
     assert record.duration_ms >= 0
+
+
+@pytest.mark.django_db
+def test_a_business_refusal_logs_its_code_at_info_not_a_warning(caplog):
+    from apps.accounts.tests.helpers import UserFactory
+    from apps.core.tests.helpers import client_for
+
+    client = client_for(UserFactory())
+    with caplog.at_level(logging.INFO):
+        response = client.post(
+            "/api/v1/points/use/",
+            {"amount": 5, "description": "x"},
+            format="json",
+            HTTP_X_REQUEST_ID="trace-409",
+        )
+    assert response.status_code == 409
+    [refusal] = [r for r in caplog.records if r.name == "apps.refusals"]
+    assert (refusal.levelno, refusal.code, refusal.status) == (
+        logging.INFO,
+        "insufficient_points",
+        409,
+    )
+    assert refusal.request_id == "trace-409"
+    assert not [r for r in caplog.records if r.name == "django.request"]
+    [access] = [r for r in caplog.records if r.name == "apps.request"]
+    assert access.route == "/api/v1/points/use/" and access.user_id is not None
+
+
+@pytest.mark.django_db
+def test_an_unexpected_4xx_stays_a_warning_and_carries_the_request_id(caplog):
+    from apps.accounts.tests.helpers import UserFactory
+    from apps.core.tests.helpers import client_for
+
+    client = client_for(UserFactory())
+    with caplog.at_level(logging.INFO):
+        response = client.post(
+            "/api/v1/points/use/", {"amount": "x"}, format="json", HTTP_X_REQUEST_ID="trace-400"
+        )
+    assert response.status_code == 400
+    [warning] = [r for r in caplog.records if r.name == "django.request"]
+    assert warning.levelno == logging.WARNING
+    assert warning.request_id == "trace-400"
+    assert not [r for r in caplog.records if r.name == "apps.refusals"]
+
+
+@pytest.mark.django_db
+def test_the_request_id_is_forgotten_once_the_response_is_closed(client):
+    # the test client closes the response (request_finished), as a server does
+    response = client.get("/healthz/", HTTP_X_REQUEST_ID="trace-done")
+    assert response["X-Request-ID"] == "trace-done"
+    assert request_id_var.get() is None
