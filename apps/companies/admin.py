@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.core.admin_site import ReadOnlyModelAdmin, request_has_role
+from apps.core.admin_site import ReadOnlyInline, ReadOnlyModelAdmin, RoleModelAdmin
 from apps.core.roles import Role
 
 from .models import (
@@ -13,40 +13,14 @@ from .models import (
 )
 
 
-class StaffAdmin(admin.ModelAdmin):
-    def has_module_permission(self, request) -> bool:
-        return request_has_role(request, Role.STAFF)
+class StaffAdmin(RoleModelAdmin):
+    """Staff read and edit (a company's name and active flag, a member's role);
+    companies are created through the API, with their wallet."""
 
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request_has_role(request, Role.STAFF)
-
-    def has_add_permission(self, request) -> bool:
-        return False  # through the API: a company is created with its wallet
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return request_has_role(request, Role.STAFF)
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
+    view_roles = change_roles = (Role.STAFF,)
 
 
-class StaffReadOnlyInline(admin.TabularInline):
-    """Rows shown on their parent's page to staff, changed only by services."""
-
-    extra = 0
-    can_delete = False
-
-    def has_view_permission(self, request, obj=None) -> bool:
-        return request_has_role(request, Role.STAFF)
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-
-class MembershipInline(StaffReadOnlyInline):
+class MembershipInline(ReadOnlyInline):
     model = Membership
     fields = ("user", "role", "created_at")
     readonly_fields = fields
@@ -75,11 +49,10 @@ class MembershipAdmin(StaffAdmin):
 class ReadOnlyStaffAdmin(ReadOnlyModelAdmin):
     """Settlements are written by their services only; staff may look."""
 
-    def can_view(self, request) -> bool:
-        return request_has_role(request, Role.STAFF)
+    view_roles = (Role.STAFF,)
 
 
-class SettlementChunkInline(StaffReadOnlyInline):
+class SettlementChunkInline(ReadOnlyInline):
     model = SettlementChunk
     fields = (
         "number",

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.core.admin_site import ReadOnlyModelAdmin, request_has_role
+from apps.core.admin_site import ReadOnlyModelAdmin
 from apps.core.roles import Role
 
 from .models import StockMovement
@@ -8,7 +8,10 @@ from .models import StockMovement
 
 @admin.register(StockMovement)
 class StockMovementAdmin(ReadOnlyModelAdmin):
-    """The ledger, read-only: no add, change or delete, for anyone."""
+    """The ledger, read-only: no add, change or delete, for anyone. Staff and
+    warehouse admins read it."""
+
+    view_roles = (Role.STAFF, Role.WAREHOUSE_ADMIN)
 
     list_display = (
         "id",
@@ -25,6 +28,3 @@ class StockMovementAdmin(ReadOnlyModelAdmin):
     list_filter = ("type", "warehouse")
     list_select_related = ("product", "warehouse", "actor")
     search_fields = ("product__sku", "reference", "=reservation_id")
-
-    def can_view(self, request) -> bool:
-        return request_has_role(request, Role.WAREHOUSE_ADMIN)

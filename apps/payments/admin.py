@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from apps.core.admin_site import ReadOnlyModelAdmin, request_has_role
+from apps.core.admin_site import ReadOnlyInline, ReadOnlyModelAdmin, request_has_role
 from apps.core.errors import DomainError
 from apps.core.roles import Role
 
@@ -8,32 +8,18 @@ from .models import Order, OrderLine, Payment, PaymentAttempt, PaymentStatus
 from .services import payment_cancel
 
 
-class _ReadOnlyInline(admin.TabularInline):
-    can_delete = False
-    extra = 0
-
-    def has_view_permission(self, request, obj=None):
-        return request_has_role(request, Role.STAFF)
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class OrderLineInline(_ReadOnlyInline):
+class OrderLineInline(ReadOnlyInline):
     model = OrderLine
     fields = readonly_fields = ("product", "warehouse", "quantity", "unit_price", "line_total")
 
 
-class PaymentInline(_ReadOnlyInline):
+class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = readonly_fields = ("id", "status", "method", "amount", "paid_at", "cancelled_at")
     show_change_link = True
 
 
-class AttemptInline(_ReadOnlyInline):
+class AttemptInline(ReadOnlyInline):
     model = PaymentAttempt
     fields = readonly_fields = ("operation", "outcome", "gateway_reference", "detail", "created_at")
 
@@ -42,8 +28,7 @@ class _StaffOnly(ReadOnlyModelAdmin):
     """Read-only: orders and payments change through their services (checkout,
     refunds, the reconciler), so stock, points and coupons move with them."""
 
-    def can_view(self, request) -> bool:
-        return request_has_role(request, Role.STAFF)
+    view_roles = (Role.STAFF,)
 
 
 @admin.register(Order)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from apps.core.admin_site import ReadOnlyModelAdmin, request_has_role
+from apps.core.admin_site import ReadOnlyModelAdmin
 from apps.core.roles import Role
 
 from .models import PointEntry, PointLot, PointWallet
@@ -10,8 +10,7 @@ class StaffReadOnlyAdmin(ReadOnlyModelAdmin):
     """Points change only through their services (earn, use, cancel, expire), so
     the wallet, its lots and its ledger always agree. Staff may look."""
 
-    def can_view(self, request) -> bool:
-        return request_has_role(request, Role.STAFF)
+    view_roles = (Role.STAFF,)
 
 
 @admin.register(PointWallet)

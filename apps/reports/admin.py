@@ -8,7 +8,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from apps.core.admin_site import ReadOnlyModelAdmin, request_has_role
+from apps.core.admin_site import ReadOnlyModelAdmin
 from apps.core.roles import Role
 from apps.products.models import Product
 
@@ -26,10 +26,7 @@ def _day(request, name: str) -> date | None:
 class _Reports(ReadOnlyModelAdmin):
     """Read-only: reports are built from the ledgers (services/), never edited."""
 
-    role = Role.STAFF
-
-    def can_view(self, request) -> bool:
-        return request_has_role(request, self.role)
+    view_roles = (Role.STAFF,)
 
     def chart_page(self, request, *, title: str, subtitle: str, chart: dict, first, last):
         if not self.can_view(request):
@@ -50,7 +47,7 @@ class _Reports(ReadOnlyModelAdmin):
 
 @admin.register(StockDailyReport)
 class StockDailyReportAdmin(_Reports):
-    role = Role.WAREHOUSE_ADMIN
+    view_roles = (Role.WAREHOUSE_ADMIN,)
     list_display = (
         "date",
         "product",
@@ -129,7 +126,7 @@ class ReportDayAdmin(_Reports):
 
 @admin.register(StockAlert)
 class StockAlertAdmin(_Reports):
-    role = Role.WAREHOUSE_ADMIN
+    view_roles = (Role.WAREHOUSE_ADMIN,)
     list_display = (
         "stock",
         "product",

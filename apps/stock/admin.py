@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 
-from apps.core.admin_site import request_has_role
+from apps.core.admin_site import RoleModelAdmin
 from apps.core.roles import Role
 from apps.products.admin import ProductAdmin
 from apps.products.models import Product
@@ -23,9 +23,13 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 @admin.register(Stock)
-class StockAdmin(admin.ModelAdmin):
+class StockAdmin(RoleModelAdmin):
     """Counts are read-only here: they change only through inbound and adjust (the
-    API, with their ledger movements). Alert levels can be edited."""
+    API, with their ledger movements). Staff read them; warehouse admins also
+    edit the alert levels."""
+
+    view_roles = (Role.STAFF, Role.WAREHOUSE_ADMIN)
+    change_roles = (Role.WAREHOUSE_ADMIN,)
 
     list_display = (
         "id",
@@ -42,25 +46,6 @@ class StockAdmin(admin.ModelAdmin):
     search_fields = ("product__sku",)
     readonly_fields = ("product", "warehouse", "on_hand", "reserved", "created_at", "updated_at")
     fields = (*readonly_fields[:4], "min_stock_level", "reorder_point", *readonly_fields[4:])
-    show_full_result_count = False
-
-    def _is_warehouse_admin(self, request) -> bool:
-        return request_has_role(request, Role.WAREHOUSE_ADMIN)
-
-    def has_view_permission(self, request, obj=None):
-        return self._is_warehouse_admin(request)
-
-    def has_module_permission(self, request):
-        return self._is_warehouse_admin(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._is_warehouse_admin(request)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(boolean=True)
     def low_stock(self, obj):

@@ -41,7 +41,9 @@ def test_the_admin_login_form_admits_a_warehouse_admin_who_is_not_staff():
     [
         ({"is_staff": True}, "/admin/products/product/", 200),
         ({"is_staff": True}, "/admin/products/warehouse/", 200),
-        ({"is_staff": True}, "/admin/stock/stock/", 403),
+        ({"is_staff": True}, "/admin/stock/stock/", 200),
+        ({"is_staff": True}, "/admin/stock/stock/?low_stock=yes", 200),
+        ({"is_staff": True}, "/admin/ledger/stockmovement/", 200),
         ({"is_staff": True}, "/admin/stock/reservation/", 200),
         ({"is_warehouse_admin": True}, "/admin/stock/stock/", 200),
         ({"is_warehouse_admin": True}, "/admin/stock/stock/?low_stock=yes", 200),
@@ -92,3 +94,43 @@ def test_stock_counts_are_read_only_in_the_admin_and_levels_editable(data):
 def test_admin_bookmarks_from_before_the_move_still_arrive(old, new):
     response = Client().get(old)
     assert (response.status_code, response["Location"]) == (301, new)
+
+
+def test_staff_read_stock_but_only_warehouse_admins_change_its_levels(data):
+    _, _, stock, _ = data
+    staff = admin_session(is_staff=True)
+
+    page = staff.get(f"/admin/stock/stock/{stock.pk}/change/")
+    post = staff.post(
+        f"/admin/stock/stock/{stock.pk}/change/", {"min_stock_level": 2, "reorder_point": 4}
+    )
+    index = staff.get("/admin/").content.decode()
+
+    assert page.status_code == 200 and "Save" not in page.content.decode()
+    assert post.status_code == 403
+    assert "Stock" in index and "Stock movements" in index
+    stock.refresh_from_db()
+    assert (stock.min_stock_level, stock.reorder_point) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("roles", "url", "says"),
+    [
+        ({"is_warehouse_admin": True}, "/admin/points/pointentry/", "shown to the staff role"),
+        ({"is_staff": True}, "/admin/ledger/stockmovement/add/", "nobody adds or deletes"),
+        ({"is_staff": True}, "/admin/stock/stock/{stock}/change/", "warehouse admin role only"),
+    ],
+)
+def test_a_refused_admin_page_is_styled_and_names_the_missing_role(data, roles, url, says):
+    _, _, stock, _ = data
+    client = admin_session(**roles)
+    if "change" in url:
+        response = client.post(url.format(stock=stock.pk), {"min_stock_level": 1})
+    else:
+        response = client.get(url)
+
+    assert response.status_code == 403
+    body = response.content.decode()
+    assert "Not open to your role" in body and 'id="site-name"' in body
+    assert says in body
+    assert "You are signed in as" in body

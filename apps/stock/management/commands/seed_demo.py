@@ -63,9 +63,10 @@ class Command(BaseCommand):
     def handle(self, *args, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with known passwords; use --force.")
-        self.stdout.write("Demo users (email / password / roles):")
-        for user, password in demo_users_ensure():
+        self.stdout.write("Demo users (email / password / roles / what they can do):")
+        for user, password, can in demo_users_ensure():
             self.stdout.write(f"  {user.email:24} {password:22} {', '.join(user.roles)}")
+            self.stdout.write(f"  {'':24} {can}")
         self._catalog()
 
     def _catalog(self) -> None:
