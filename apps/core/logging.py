@@ -19,7 +19,17 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
+    """One JSON object per line. A record is formatted once, however many
+    handlers write it: the console, the file, and the file's rollover check
+    (which formats the record to measure it) share the text."""
+
     def format(self, record: logging.LogRecord) -> str:
+        text = record.__dict__.get("_json_line")
+        if text is None:
+            text = record._json_line = self._format(record)
+        return text
+
+    def _format(self, record: logging.LogRecord) -> str:
         entry = {
             "time": datetime.fromtimestamp(record.created, tz=UTC).isoformat(
                 timespec="milliseconds"

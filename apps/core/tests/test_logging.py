@@ -113,3 +113,17 @@ def test_the_request_id_is_forgotten_once_the_response_is_closed(client):
     response = client.get("/healthz/", HTTP_X_REQUEST_ID="trace-done")
     assert response["X-Request-ID"] == "trace-done"
     assert request_id_var.get() is None
+
+
+def test_a_record_is_formatted_once_for_every_handler(monkeypatch):
+    formatter, calls = JsonFormatter(), []
+    real = JsonFormatter._format
+    monkeypatch.setattr(
+        JsonFormatter, "_format", lambda self, record: calls.append(1) or real(self, record)
+    )
+    record = logging.makeLogRecord({"msg": "once", "levelname": "INFO", "name": "x"})
+
+    lines = {formatter.format(record) for _ in range(3)}  # console, file, rollover check
+
+    assert len(lines) == 1 and len(calls) == 1
+    assert "_json_line" not in json.loads(lines.pop())
