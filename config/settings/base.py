@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "apps.payments",
     "apps.reports",
     "apps.companies",
+    "apps.demo",
 ]
 
 MIDDLEWARE = [

@@ -54,7 +54,8 @@ def test_every_main_flow_works_on_the_embedded_default(tmp_path):
     assert steps["confirm"][1]["status"] == "confirmed"
     assert steps["cancel"][1]["status"] == "cancelled"
     assert steps["coupon_sold_out"][1]["error"]["code"] == "sold_out"
-    assert steps["points_balance"][1] == {"free": 18, "paid": 0, "total": 18}
+    # the demo's 500 free and 1,000 paid, then 30 earned and 12 used, free first
+    assert steps["points_balance"][1] == {"free": 518, "paid": 1000, "total": 1518}
     assert outcome["built"] == ["points", "stock"]
     rows = steps["report_day"][1]["results"]
     assert rows and all(row["provisional"] is False for row in rows)

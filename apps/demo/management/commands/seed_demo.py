@@ -1,8 +1,18 @@
+from datetime import timedelta
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.utils import timezone
 
 from apps.accounts.demo import demo_users_ensure
+from apps.companies.models import Company, Membership
+from apps.companies.services import company_create, company_points_charge, member_add
+from apps.coupons.models import Coupon
+from apps.coupons.services import CouponData, coupon_create
+from apps.points.models import PointWallet
+from apps.points.services import points_earn
 from apps.products.models import Product, Warehouse
 from apps.stock.services import stock_inbound
 
@@ -46,12 +56,17 @@ DEMO_PRODUCTS = (
 )
 
 
-# In stock, the lowest app that knows users, products and stock together: the
-# demo's catalog is stocked through inbound movements, so the ledger explains it.
+DEMO_COUPON = "Demo drop: 10% off"  # claimed by the locustfile's CouponDropUser
+DEMO_COMPANY = ("Demo Trading Co.", "DEMO-0001")
+
+
+# Everything goes in through the services, so the ledgers explain the demo data
+# and the audit passes on it.
 class Command(BaseCommand):
     help = (
         "Load demo data for a first look: a staff user, a warehouse admin and a customer, "
-        "warehouses, products and their stock. Safe to run again."
+        "warehouses, products and their stock, an active coupon drop, points for the "
+        "customer and a company it belongs to. Safe to run again, on any database."
     )
 
     def add_arguments(self, parser):
@@ -64,10 +79,14 @@ class Command(BaseCommand):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with known passwords; use --force.")
         self.stdout.write("Demo users (email / password / roles / what they can do):")
+        users = {}
         for user, password, can in demo_users_ensure():
+            users[user.email] = user
             self.stdout.write(f"  {user.email:24} {password:22} {', '.join(user.roles)}")
             self.stdout.write(f"  {'':24} {can}")
         self._catalog()
+        self._coupon_drop()
+        self._points(users["customer@example.com"], users["staff@example.com"])
 
     def _catalog(self) -> None:
         warehouses = [
@@ -96,4 +115,47 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Catalog: {len(warehouses)} warehouses, {Product.objects.count()} products "
             f"({created} new, stocked through inbound movements)"
+        )
+
+    def _coupon_drop(self) -> None:
+        """A drop open from now for 30 days (a new one once it has ended)."""
+        now = timezone.now()
+        live = Coupon.objects.filter(name=DEMO_COUPON, starts_at__lte=now, ends_at__gt=now)
+        coupon = live.first() or coupon_create(
+            data=CouponData(
+                name=DEMO_COUPON,
+                total_quantity=1000,
+                starts_at=now - timedelta(minutes=1),
+                ends_at=now + timedelta(days=30),
+                discount_rate=10,
+            )
+        )
+        self.stdout.write(
+            f"Coupon drop: {coupon.name!r} (id {coupon.pk}), "
+            f"{coupon.total_quantity - coupon.issued_count} of {coupon.total_quantity} left"
+        )
+
+    def _points(self, customer, staff) -> None:
+        """The customer's own points, and a company it belongs to with points of
+        its own (once: a second run finds them)."""
+        if not PointWallet.objects.filter(user_id=customer.pk).exists():
+            points_earn(user_id=customer.pk, amount=500, kind="free", description="Welcome")
+            points_earn(user_id=customer.pk, amount=1000, kind="paid", description="Bought")
+        name, number = DEMO_COMPANY
+        company = Company.objects.filter(registration_number=number).first()
+        if company is None:
+            company = company_create(name=name, registration_number=number)
+            company_points_charge(
+                company_id=company.pk,
+                amount=5000,
+                kind="paid",
+                paid_amount=Decimal("5000.00"),
+                description="Demo charge",
+                actor_id=staff.pk,
+            )
+        if not Membership.objects.filter(company=company, user=customer).exists():
+            member_add(company_id=company.pk, user_id=customer.pk, role="manager")
+        self.stdout.write(
+            f"Points: 1,500 for {customer.email}; company {company.name!r} (id {company.pk}) "
+            f"with its manager {customer.email}"
         )

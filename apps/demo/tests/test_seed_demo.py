@@ -1,0 +1,35 @@
+"""`seed_demo` on PostgreSQL: every part of the demo once, however often it runs,
+and the audit clean after it (the hook in apps/conftest.py)."""
+
+import pytest
+from django.core.management import call_command
+
+from apps.companies.models import Company, Membership
+from apps.coupons.models import Coupon
+from apps.points.models import PointWallet
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_twice_gives_one_coupon_drop_one_company_and_points_once(capsys):
+    call_command("seed_demo", "--force")
+    call_command("seed_demo", "--force")
+
+    out = capsys.readouterr().out
+    drop = Coupon.objects.get()
+    assert drop.discount_rate == 10 and drop.total_quantity == 1000 and drop.issued_count == 0
+    wallet = PointWallet.objects.get(user__email="customer@example.com")
+    assert (wallet.free_balance, wallet.paid_balance) == (500, 1000)
+    company = Company.objects.get()
+    assert PointWallet.objects.get(company=company).paid_balance == 5000
+    membership = Membership.objects.get()
+    assert (membership.user.email, membership.role) == ("customer@example.com", "manager")
+    assert out.count("Coupon drop:") == 2 and "1000 of 1000 left" in out
+
+
+def test_the_locust_coupon_drop_finds_the_demo_drop(client):
+    call_command("seed_demo", "--force")
+
+    active = client.get("/api/v1/coupons/", {"active": "true"}).json()["results"]
+
+    assert [coupon["name"] for coupon in active] == ["Demo drop: 10% off"]
