@@ -33,3 +33,15 @@ def test_the_locust_coupon_drop_finds_the_demo_drop(client):
     active = client.get("/api/v1/coupons/", {"active": "true"}).json()["results"]
 
     assert [coupon["name"] for coupon in active] == ["Demo drop: 10% off"]
+
+
+def test_demo_products_have_the_same_ids_on_every_database():
+    from apps.demo.management.commands.seed_demo import demo_product_id
+    from apps.products.models import Product
+
+    call_command("seed_demo", "--force")
+
+    tent = Product.objects.get(sku="TENT-2P-04")
+    assert tent.pk == demo_product_id("TENT-2P-04")
+    assert str(tent.pk) == "5f938b93-a90a-5974-9451-1a596744fba5"  # documentation may name it
+    assert tent.pk.version == 5

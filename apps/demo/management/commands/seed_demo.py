@@ -1,3 +1,4 @@
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
@@ -56,6 +57,15 @@ DEMO_PRODUCTS = (
 )
 
 
+# The demo's products have the same ids on every database (a name-based UUID
+# of the SKU), so that documentation and examples can name them.
+DEMO_NAMESPACE = uuid.UUID("6f1c3b0e-8a2d-4f5e-9b7c-2d4e6f8a0b1c")
+
+
+def demo_product_id(sku: str) -> uuid.UUID:
+    return uuid.uuid5(DEMO_NAMESPACE, sku)
+
+
 DEMO_COUPON = "Demo drop: 10% off"  # claimed by the locustfile's CouponDropUser
 DEMO_COMPANY = ("Demo Trading Co.", "DEMO-0001")
 
@@ -98,7 +108,13 @@ class Command(BaseCommand):
         created = 0
         for sku, name, price, description, quantities in DEMO_PRODUCTS:
             product, is_new = Product.objects.get_or_create(
-                sku=sku, defaults={"name": name, "price": price, "description": description}
+                sku=sku,
+                defaults={
+                    "id": demo_product_id(sku),
+                    "name": name,
+                    "price": price,
+                    "description": description,
+                },
             )
             if not is_new:
                 continue
