@@ -1,7 +1,9 @@
 """OpenAPI pieces shared by every app: the error envelope and its responses."""
 
+import re
+
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
 from .api_errors import STATUS_CODES
@@ -32,19 +34,73 @@ _DESCRIPTIONS = {
 }
 
 
+# What each status's body looks like, details included, as the API answers it
+# (Swagger UI would otherwise show `"details": "string"`).
+_EXAMPLES: dict[int, tuple[str, str, object]] = {
+    400: (
+        "invalid",
+        "Invalid input.",
+        {"quantity": ["Ensure this value is greater than or equal to 1."]},
+    ),
+    401: ("not_authenticated", "Authentication credentials were not provided.", None),
+    402: (
+        "payment_declined",
+        "The payment was declined; nothing was charged.",
+        {"order_id": "0193a6f0-7c1e-7b8a-9d2f-4e5a6b7c8d9e"},
+    ),
+    403: ("permission_denied", "You do not have permission to perform this action.", None),
+    404: ("not_found", "Not found.", None),
+    422: (
+        "idempotency_key_mismatch",
+        "This Idempotency-Key was already used with a different request.",
+        None,
+    ),
+    429: ("throttled", "Request was throttled.", {"retry_after_seconds": 42}),
+    503: ("service_unavailable", "A dependency is unavailable.", None),
+}
+_CODE = re.compile(r"`([a-z_]+)`")
+
+
+def _example(status_code: int, text: str) -> OpenApiExample:
+    """The envelope of `status_code`; for a business conflict, the first code
+    the description names (its details differ by code: the description says)."""
+    code, message, details = _EXAMPLES.get(status_code, ("conflict", "Conflict.", None))
+    named = _CODE.search(text)
+    if status_code == 409 and named:
+        code, message = named.group(1), "Refused; nothing was changed."
+    return OpenApiExample(
+        code,
+        value={"error": {"code": code, "message": message, "details": details}},
+        response_only=True,
+        status_codes=[str(status_code)],
+    )
+
+
 def error_responses(*statuses: int, **described: str) -> dict[int, OpenApiResponse]:
     """Responses for `@extend_schema(responses=...)`: each status answers the envelope.
 
     `described` gives a status its own text: ``error_responses(400, s409="insufficient_stock")``.
     """
-    responses = {}
-    for status_code in statuses:
-        text = _DESCRIPTIONS.get(status_code) or STATUS_CODES.get(status_code, "Error")
-        responses[status_code] = OpenApiResponse(ErrorEnvelopeSerializer, description=text)
-    for key, text in described.items():
-        status_code = int(key.lstrip("s"))
-        responses[status_code] = OpenApiResponse(ErrorEnvelopeSerializer, description=text)
-    return responses
+    texts = {
+        status_code: _DESCRIPTIONS.get(status_code) or STATUS_CODES.get(status_code, "Error")
+        for status_code in statuses
+    }
+    texts.update({int(key.lstrip("s")): text for key, text in described.items()})
+    return {
+        status_code: OpenApiResponse(
+            ErrorEnvelopeSerializer, description=text, examples=[_example(status_code, text)]
+        )
+        for status_code, text in texts.items()
+    }
+
+
+def request_example(summary: str, value: dict, *, as_role: str = "customer") -> OpenApiExample:
+    """A request body that succeeds as written against `make run` (the demo
+    data); `as_role` is the demo user to send it as. apps/demo/tests holds every
+    one to that."""
+    return OpenApiExample(
+        summary, value=value, request_only=True, description=f"As the demo {as_role}."
+    )
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.idempotency import Idempotency, idempotent_response
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
 from apps.stock.models import Reservation
 
 from . import selectors, services
@@ -16,6 +16,9 @@ from .serializers import (
     ReservationExtendInputSerializer,
     ReservationOutputSerializer,
 )
+
+# The demo mug of `make run` (apps/demo/management/commands/seed_demo.py).
+DEMO_MUG = "7276826d-f60a-51b3-8c2b-afff5d2574ff"
 
 
 class ReservationListCreateView(generics.ListAPIView):
@@ -44,6 +47,17 @@ class ReservationListCreateView(generics.ListAPIView):
         summary="Hold stock for an order: all lines or nothing",
         parameters=[IDEMPOTENCY_HEADER],
         request=ReservationCreateInputSerializer,
+        examples=[
+            request_example(
+                "Hold one demo mug for 15 minutes",
+                {
+                    # MUG-CER-03 of the demo data (its id is the same everywhere)
+                    "order_id": "order-1001",
+                    "lines": [{"product_id": DEMO_MUG, "quantity": 1}],
+                    "ttl_seconds": 900,
+                },
+            )
+        ],
         responses={
             201: ReservationOutputSerializer,
             **error_responses(
