@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.schema import error_responses
+from apps.core.schema import error_responses, request_example
 from apps.core.throttling import ScopedRateThrottle
 
 from . import services
@@ -28,6 +28,16 @@ class SignupView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_signup",
+        examples=[
+            request_example(
+                "Sign up a new customer",
+                {
+                    "email": "new.customer@example.com",
+                    "password": "Correct-Horse-42",
+                    "password_confirm": "Correct-Horse-42",
+                },
+            )
+        ],
         summary="Sign up with an email and a password",
         request=SignupInputSerializer,
         responses={201: SignupOutputSerializer, **error_responses(400, 429)},
@@ -50,6 +60,12 @@ class TokenObtainView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_token_obtain",
+        examples=[
+            request_example(
+                "Log in as the demo customer",
+                {"email": "customer@example.com", "password": "demo-customer-2026"},
+            )
+        ],
         summary="Exchange email and password for an access and a refresh token",
         request=TokenObtainInputSerializer,
         responses={200: TokenPairOutputSerializer, **error_responses(400, 401, 429)},

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from apps.core.csv_export import CSVRenderer, csv_lines
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsStaff
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
 from apps.points.models import PointEntry
 from apps.points.serializers import PointBalanceOutputSerializer
 
@@ -43,6 +43,13 @@ TAGS = ["companies"]
     post=extend_schema(
         tags=TAGS,
         operation_id="companies_create",
+        examples=[
+            request_example(
+                "Create a company",
+                {"name": "Acme Ltd.", "registration_number": "110-81-12345"},
+                as_role="staff",
+            )
+        ],
         summary="Create a company and its points wallet (staff)",
         request=CompanyCreateInputSerializer,
         responses={201: CompanyOutputSerializer, **error_responses(400, 401, 403)},
@@ -218,6 +225,7 @@ class SettlementRunCreateView(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="settlement_runs_create",
+        examples=[request_example("Settle November 2026", {"period": "2026-11"}, as_role="staff")],
         summary="Settle every company for a closed month, in parallel chunks (staff)",
         description="Answers 202 with the run at once; its chunks run on Celery's `batch` "
         "queue. A run of the month still queued or running is answered as it is; a month "

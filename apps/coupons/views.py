@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaffOrReadOnly
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
 
 from . import selectors, services
 from .filters import CouponFilterSet, CouponIssueFilterSet
@@ -32,6 +32,19 @@ class IsStaffOrReadOnlyCoupons(IsStaffOrReadOnly):
     post=extend_schema(
         tags=["coupons"],
         operation_id="coupons_create",
+        examples=[
+            request_example(
+                "A drop of 100 coupons of 5.00",
+                {
+                    "name": "Spring drop",
+                    "discount_amount": "5.00",
+                    "total_quantity": 100,
+                    "starts_at": "2030-03-01T09:00:00Z",
+                    "ends_at": "2030-03-08T09:00:00Z",
+                },
+                as_role="staff",
+            )
+        ],
         summary="Create a coupon drop (staff)",
         request=CouponInputSerializer,
         responses={201: CouponOutputSerializer, **error_responses(400, 401, 403, 404)},

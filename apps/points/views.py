@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaff
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
 
 from . import selectors, services
 from .filters import PointHistoryFilterSet
@@ -92,6 +92,12 @@ class PointsUseView(APIView):
     @extend_schema(
         tags=["points"],
         operation_id="points_use",
+        examples=[
+            request_example(
+                "Spend 10 of the demo customer's points",
+                {"amount": 10, "description": "order-1001"},
+            )
+        ],
         summary="Spend your points: free points before paid ones",
         parameters=[IDEMPOTENCY_HEADER],
         request=PointsUseInputSerializer,

@@ -6,7 +6,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.permissions import IsStaffOrReadOnly
-from apps.core.schema import error_responses
+from apps.core.schema import error_responses, request_example
 
 from . import services
 from .filters import ProductFilterSet, ProductListFilterSerializer
@@ -31,6 +31,18 @@ from .serializers import (
     post=extend_schema(
         tags=["catalog"],
         operation_id="products_create",
+        examples=[
+            request_example(
+                "Add a product",
+                {
+                    "sku": "BOWL-CER-07",
+                    "name": "Ceramic Bowl",
+                    "description": "Stoneware bowl.",
+                    "price": "15.00",
+                },
+                as_role="staff",
+            )
+        ],
         summary="Create a product (staff)",
         request=ProductInputSerializer,
         responses={201: ProductOutputSerializer, **error_responses(400, 401, 403)},
@@ -112,6 +124,13 @@ class ProductDetailView(APIView):
     post=extend_schema(
         tags=["catalog"],
         operation_id="warehouses_create",
+        examples=[
+            request_example(
+                "Add a warehouse",
+                {"code": "DJN-1", "name": "Daejeon hub", "priority": 40},
+                as_role="staff",
+            )
+        ],
         summary="Create a warehouse (staff)",
         request=WarehouseInputSerializer,
         responses={201: WarehouseOutputSerializer, **error_responses(400, 401, 403)},

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsWarehouseAdmin
 from apps.core.rendered import json_response
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
 from apps.ledger.filters import MovementFilterSet
 from apps.ledger.selectors import movement_list
 from apps.products.views import ProductDetailView
@@ -68,6 +68,17 @@ class BulkAvailabilityView(APIView):
     @extend_schema(
         tags=["stock"],
         operation_id="stock_availability_bulk",
+        examples=[
+            request_example(
+                "The demo mug and tent",
+                {
+                    "product_ids": [
+                        "7276826d-f60a-51b3-8c2b-afff5d2574ff",
+                        "5f938b93-a90a-5974-9451-1a596744fba5",
+                    ]
+                },
+            )
+        ],
         summary="Availability of up to 500 products at once",
         request=BulkAvailabilityInputSerializer,
         responses={200: BulkAvailabilityOutputSerializer, **error_responses(400)},
@@ -160,6 +171,18 @@ class _StockChangeView(APIView):
     post=extend_schema(
         tags=["stock"],
         operation_id="stock_inbound",
+        examples=[
+            request_example(
+                "Receive 24 demo mugs in Seoul",
+                {
+                    "product_id": "7276826d-f60a-51b3-8c2b-afff5d2574ff",
+                    "warehouse": "SEL-1",
+                    "quantity": 24,
+                    "reason": "PO 7731",
+                },
+                as_role="warehouse_admin",
+            )
+        ],
         summary="Receive units into a warehouse (creates the stock row on first inbound)",
         parameters=[IDEMPOTENCY_HEADER],
         request=StockInboundInputSerializer,
@@ -180,6 +203,18 @@ class StockInboundView(_StockChangeView):
     post=extend_schema(
         tags=["stock"],
         operation_id="stock_adjust",
+        examples=[
+            request_example(
+                "Count the demo mugs in Busan",
+                {
+                    "product_id": "7276826d-f60a-51b3-8c2b-afff5d2574ff",
+                    "warehouse": "BSN-1",
+                    "on_hand": 198,
+                    "reason": "cycle count",
+                },
+                as_role="warehouse_admin",
+            )
+        ],
         summary="Set on_hand to a counted value; 409 below_reserved if holds need more",
         parameters=[IDEMPOTENCY_HEADER],
         request=StockAdjustInputSerializer,
