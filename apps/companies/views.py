@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from apps.core.csv_export import CSVRenderer, csv_lines
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsStaff
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
+from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 from apps.points.models import PointEntry
 from apps.points.serializers import PointBalanceOutputSerializer
 
@@ -93,6 +93,14 @@ class MemberAddView(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="companies_members_add",
+        examples=[
+            request_example(
+                "Add the demo warehouse admin (user 2) as a member",
+                {"user_id": 2, "role": "member"},
+                as_role="staff",
+            )
+        ],
+        parameters=[demo_id("id", 1, "The demo company")],
         summary="Add a member or a manager to a company (staff)",
         request=MemberAddInputSerializer,
         responses={
@@ -172,8 +180,20 @@ class _CompanyEntryView(APIView):
     post=extend_schema(
         tags=TAGS,
         operation_id="companies_points_charge",
+        examples=[
+            request_example(
+                "Charge 1,000 paid points for 1,000.00",
+                {
+                    "amount": 1000,
+                    "kind": "paid",
+                    "paid_amount": "1000.00",
+                    "description": "Invoice 2026-12",
+                },
+                as_role="staff",
+            )
+        ],
         summary="Charge paid points (with the money received) or grant free ones (staff)",
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, demo_id("id", 1, "The demo company")],
         request=CompanyChargeInputSerializer,
         responses={
             201: CompanyEntryOutputSerializer,
@@ -195,8 +215,13 @@ class CompanyChargeView(_CompanyEntryView):
     post=extend_schema(
         tags=TAGS,
         operation_id="companies_points_use",
+        examples=[
+            request_example(
+                "Spend 50 of the demo company's points", {"amount": 50, "description": "Team lunch"}
+            )
+        ],
         summary="Spend the company's points, free before paid (members)",
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, demo_id("id", 1, "The demo company")],
         request=CompanyUseInputSerializer,
         responses={
             201: CompanyEntryOutputSerializer,

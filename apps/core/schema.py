@@ -94,6 +94,14 @@ def error_responses(*statuses: int, **described: str) -> dict[int, OpenApiRespon
     }
 
 
+def demo_id(name: str, value, summary: str, kind=OpenApiTypes.INT) -> OpenApiParameter:
+    """A path parameter with the id a demo object has on a fresh `make run`
+    (the demo data loaded into an empty database)."""
+    return OpenApiParameter(
+        name, kind, OpenApiParameter.PATH, examples=[OpenApiExample(summary, value=value)]
+    )
+
+
 def request_example(summary: str, value: dict, *, as_role: str = "customer") -> OpenApiExample:
     """A request body that succeeds as written against `make run` (the demo
     data); `as_role` is the demo user to send it as. apps/demo/tests holds every

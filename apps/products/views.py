@@ -1,4 +1,5 @@
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -6,7 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core.permissions import IsStaffOrReadOnly
-from apps.core.schema import error_responses, request_example
+from apps.core.schema import demo_id, error_responses, request_example
 
 from . import services
 from .filters import ProductFilterSet, ProductListFilterSerializer
@@ -96,6 +97,21 @@ class ProductDetailView(APIView):
     @extend_schema(
         tags=["catalog"],
         operation_id="products_update",
+        examples=[
+            request_example(
+                "Rename the demo mug",
+                {
+                    "sku": "MUG-CER-03",
+                    "name": "Ceramic Coffee Mug, 350 ml",
+                    "description": "Stoneware mug, dishwasher safe.",
+                    "price": "12.00",
+                },
+                as_role="staff",
+            )
+        ],
+        parameters=[
+            demo_id("id", "7276826d-f60a-51b3-8c2b-afff5d2574ff", "The demo mug", OpenApiTypes.UUID)
+        ],
         summary="Replace a product's fields (staff)",
         request=ProductInputSerializer,
         responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
@@ -106,6 +122,10 @@ class ProductDetailView(APIView):
     @extend_schema(
         tags=["catalog"],
         operation_id="products_partial_update",
+        examples=[request_example("Reprice the demo mug", {"price": "11.50"}, as_role="staff")],
+        parameters=[
+            demo_id("id", "7276826d-f60a-51b3-8c2b-afff5d2574ff", "The demo mug", OpenApiTypes.UUID)
+        ],
         summary="Change some of a product's fields (staff)",
         request=ProductInputSerializer(partial=True),
         responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
