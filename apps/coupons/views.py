@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaffOrReadOnly
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
+from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 
 from . import selectors, services
 from .filters import CouponFilterSet, CouponIssueFilterSet
@@ -82,6 +82,12 @@ class CouponDetailView(APIView):
     @extend_schema(
         tags=["coupons"],
         operation_id="coupons_partial_update",
+        examples=[
+            request_example(
+                "Raise the demo drop to 1,200 coupons", {"total_quantity": 1200}, as_role="staff"
+            )
+        ],
+        parameters=[demo_id("id", 1, "The demo coupon drop")],
         summary="Edit a coupon (staff); raising total_quantity reopens a sold-out drop",
         request=CouponInputSerializer(partial=True),
         responses={

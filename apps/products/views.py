@@ -190,6 +190,12 @@ class WarehouseDetailView(APIView):
     @extend_schema(
         tags=["catalog"],
         operation_id="warehouses_partial_update",
+        examples=[
+            request_example(
+                "Make the demo Seoul warehouse second", {"priority": 25}, as_role="staff"
+            )
+        ],
+        parameters=[demo_id("id", 1, "Seoul main (SEL-1), the first demo warehouse")],
         summary="Change a warehouse (staff)",
         request=WarehouseInputSerializer(partial=True),
         responses={200: WarehouseOutputSerializer, **error_responses(400, 401, 403, 404)},

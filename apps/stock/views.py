@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsWarehouseAdmin
 from apps.core.rendered import json_response
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
+from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 from apps.ledger.filters import MovementFilterSet
 from apps.ledger.selectors import movement_list
 from apps.products.views import ProductDetailView
@@ -125,6 +125,14 @@ class StockDetailView(APIView):
     @extend_schema(
         tags=["stock"],
         operation_id="stock_partial_update",
+        examples=[
+            request_example(
+                "Alert below 50 demo mugs in Seoul",
+                {"min_stock_level": 20, "reorder_point": 50},
+                as_role="warehouse_admin",
+            )
+        ],
+        parameters=[demo_id("id", 5, "The demo mug in Seoul (SEL-1)")],
         summary="Set a stock row's alert levels",
         request=StockLevelsInputSerializer,
         responses={200: StockOutputSerializer, **error_responses(400, 401, 403, 404)},

@@ -1,6 +1,8 @@
 """`seed_demo` on PostgreSQL: every part of the demo once, however often it runs,
 and the audit clean after it (the hook in apps/conftest.py)."""
 
+import io
+
 import pytest
 from django.core.management import call_command
 
@@ -45,3 +47,20 @@ def test_demo_products_have_the_same_ids_on_every_database():
     assert tent.pk == demo_product_id("TENT-2P-04")
     assert str(tent.pk) == "5f938b93-a90a-5974-9451-1a596744fba5"  # documentation may name it
     assert tent.pk.version == 5
+
+
+@pytest.mark.django_db(transaction=True, reset_sequences=True)
+def test_on_a_fresh_database_the_demo_objects_have_the_ids_the_schema_examples_name():
+    from apps.accounts.models import User
+    from apps.coupons.models import Coupon
+    from apps.products.models import Warehouse
+    from apps.stock.models import Stock
+
+    call_command("seed_demo", "--force", stdout=io.StringIO())
+
+    assert User.objects.get(pk=2).email == "warehouse@example.com"
+    assert Warehouse.objects.get(pk=1).code == "SEL-1"
+    mug = Stock.objects.select_related("product", "warehouse").get(pk=5)
+    assert (mug.product.sku, mug.warehouse.code) == ("MUG-CER-03", "SEL-1")
+    assert Coupon.objects.get(pk=1).name == "Demo drop: 10% off"
+    assert Company.objects.get(pk=1).registration_number == "DEMO-0001"
