@@ -31,6 +31,7 @@ from django.utils import timezone
 from apps.core.errors import Conflict, NotFound
 from apps.core.idempotency import idempotent_service
 
+from ..locks import settlement_chunk_lock, settlement_chunks_lock_stale, settlement_run_lock
 from ..models import (
     SETTLEMENT_FIGURES,
     ChunkStatus,
@@ -40,7 +41,7 @@ from ..models import (
     SettlementRun,
     SettlementRunStatus,
 )
-from ..periods import Period
+from ..periods import Period, period_of
 
 logger = logging.getLogger(__name__)
 
@@ -253,18 +254,13 @@ def settlement_chunk_process(*, chunk_id: int) -> bool:
     in one transaction; the run finished by whichever chunk completes it.
     False if there was nothing to do (done already, or its run failed)."""
     with transaction.atomic():
-        chunk = (
-            SettlementChunk.objects.select_for_update(of=("self",))
-            .select_related("run")
-            .filter(pk=chunk_id)
-            .first()
-        )
+        chunk = settlement_chunk_lock(chunk_id=chunk_id)
         if chunk is None or chunk.status != ChunkStatus.PENDING:
             return False
         run = chunk.run
         if run.status != SettlementRunStatus.RUNNING:
             return False
-        period = period_of_run(run)
+        period = period_of(run.period)
         _settle(period, first=chunk.first_company_id, last=chunk.last_company_id, run_id=run.pk)
         now = timezone.now()
         chunk.status, chunk.finished_at = ChunkStatus.DONE, now
@@ -290,7 +286,7 @@ def _finish_if_last(run: SettlementRun, now) -> None:
         )
         logger.error("settlement run %s of %s failed: a chunk failed for good", run.pk, run.period)
         return
-    period = period_of_run(run)
+    period = period_of(run.period)
     SettlementRun.objects.filter(pk=run.pk).update(
         status=SettlementRunStatus.DONE, finished_at=now, totals=_totals(period)
     )
@@ -302,7 +298,7 @@ def settlement_chunk_failed(*, chunk_id: int, error: str, final: bool) -> None:
     back). `final`: its retries are spent, so the chunk fails; the other chunks
     go on, and the run ends failed (a new run settles what is left)."""
     with transaction.atomic():
-        chunk = SettlementChunk.objects.select_for_update().filter(pk=chunk_id).first()
+        chunk = settlement_chunk_lock(chunk_id=chunk_id)
         if chunk is None or chunk.status != ChunkStatus.PENDING:
             return
         chunk.attempts += 1
@@ -313,7 +309,7 @@ def settlement_chunk_failed(*, chunk_id: int, error: str, final: bool) -> None:
         now = timezone.now()
         chunk.status, chunk.finished_at = ChunkStatus.FAILED, now
         chunk.save(update_fields=["attempts", "last_error", "status", "finished_at"])
-        run = SettlementRun.objects.select_for_update().get(pk=chunk.run_id)
+        run = settlement_run_lock(run_id=chunk.run_id)
         if run.status == SettlementRunStatus.RUNNING:
             _finish_if_last(run, now)
 
@@ -330,26 +326,12 @@ def settlement_runs_resume(*, older_than: timedelta | None = None) -> int:
         # A run whose chunks still finish is moving: its pending chunks wait in
         # the queue rather than lost, and sending them again would only
         # occupy workers with duplicates.
-        moving = SettlementChunk.objects.filter(finished_at__gte=now - older_than).values("run_id")
-        stale = list(
-            SettlementChunk.objects.select_for_update(of=("self",), skip_locked=True)
-            .filter(
-                status=ChunkStatus.PENDING,
-                run__status=SettlementRunStatus.RUNNING,
-                dispatched_at__lt=now - older_than,
-            )
-            .exclude(run_id__in=moving)
-            .values_list("pk", flat=True)
+        stale = settlement_chunks_lock_stale(
+            sent_before=now - older_than, finished_since=now - older_than
         )
         SettlementChunk.objects.filter(pk__in=stale).update(dispatched_at=now)
         transaction.on_commit(lambda: _dispatch(stale), robust=True)
     return len(stale)
-
-
-def period_of_run(run: SettlementRun) -> Period:
-    from ..periods import period_of
-
-    return period_of(run.period)
 
 
 def _totals(period: Period) -> dict[str, str | int]:

@@ -10,13 +10,12 @@ from django.db import connection
 from django.utils import timezone
 
 from apps.accounts.tests.helpers import UserFactory
-from apps.companies.models import Company, Settlement, SettlementRun
+from apps.companies.models import Settlement, SettlementRun
 from apps.companies.periods import period_of, previous_period
 from apps.companies.services import company_settle
 from apps.companies.tasks import settlement_previous_month_task
-from apps.companies.tests.helpers import charge, company, member
+from apps.companies.tests.helpers import member, october_companies
 from apps.core.tests.helpers import admin_session
-from apps.points.models import PointKind
 
 pytestmark = pytest.mark.django_db
 
@@ -24,13 +23,7 @@ NOVEMBER = period_of(datetime(2026, 11, 1).date())
 
 
 def _october_company(monkeypatch, staff, points: int = 40):
-    real_now = timezone.now
-    october = datetime(2026, 10, 20, tzinfo=UTC)
-    monkeypatch.setattr(timezone, "now", lambda: october)
-    acme = company()
-    charge(acme, points, PointKind.FREE, actor=staff)
-    Company.objects.filter(pk=acme.pk).update(created_at=october)
-    monkeypatch.setattr(timezone, "now", real_now)
+    (acme,) = october_companies(1, staff=staff, monkeypatch=monkeypatch, points=points)
     return acme
 
 

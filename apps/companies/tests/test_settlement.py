@@ -21,7 +21,13 @@ from apps.companies.models import (
 from apps.companies.periods import period_of
 from apps.companies.services import company_settle, settlement_run_start
 from apps.companies.services import settlement as settlement_module
-from apps.companies.tests.helpers import charge, company, member
+from apps.companies.tests.helpers import (
+    charge,
+    company,
+    member,
+    october_companies,
+    settlement_key_held,
+)
 from apps.core.tests.helpers import client_for
 from apps.points.models import PointEntry, PointKind
 from apps.points.services import points_cancel, points_earn, points_use
@@ -127,25 +133,11 @@ def retries_run_eagerly():
     app.conf.task_eager_propagates = True
 
 
-def _companies_with_points(n: int, staff, monkeypatch) -> list[Company]:
-    """`n` companies with 10 + i free points each, all from mid-October."""
-    real_now = timezone.now
-    october = at(monkeypatch, 2026, 10, 15)
-    made = []
-    for i in range(n):
-        acme = company(f"C{i}")
-        charge(acme, 10 + i, FREE, actor=staff)
-        made.append(acme)
-    Company.objects.filter(pk__in=[c.pk for c in made]).update(created_at=october)
-    monkeypatch.setattr(timezone, "now", real_now)
-    return made
-
-
 @pytest.mark.django_db(transaction=True)  # the chunks are sent after the commit
 def test_a_run_settles_every_company_once_in_chunks_and_totals_the_ledger(settings, monkeypatch):
     settings.SETTLEMENT_CHUNK_SIZE = 3
     staff = UserFactory(is_staff=True)
-    made = _companies_with_points(10, staff, monkeypatch)
+    made = october_companies(10, staff=staff, monkeypatch=monkeypatch)
 
     run = settlement_run_start(period=NOVEMBER, requested_by_id=staff.pk)
 
@@ -166,7 +158,7 @@ def test_a_run_settles_every_company_once_in_chunks_and_totals_the_ledger(settin
 @pytest.mark.django_db(transaction=True)
 def test_the_same_period_again_is_409_already_settled_and_does_nothing(monkeypatch):
     staff = UserFactory(is_staff=True)
-    _companies_with_points(2, staff, monkeypatch)
+    october_companies(2, staff=staff, monkeypatch=monkeypatch)
     client = client_for(staff)
 
     first = client.post("/api/v1/settlements/runs/", {"period": "2026-11"}, format="json")
@@ -188,7 +180,7 @@ def test_a_chunk_that_fails_once_is_retried_and_the_others_are_kept(
 ):
     settings.SETTLEMENT_CHUNK_SIZE = 2
     staff = UserFactory(is_staff=True)
-    made = _companies_with_points(6, staff, monkeypatch)
+    made = october_companies(6, staff=staff, monkeypatch=monkeypatch)
     real_settle = settlement_module._settle
     failures = []
 
@@ -220,7 +212,7 @@ def test_a_chunk_that_keeps_failing_fails_its_run_and_a_new_run_finishes_it(
     settings.SETTLEMENT_CHUNK_SIZE = 2
     settings.SETTLEMENT_CHUNK_MAX_ATTEMPTS = 3
     staff = UserFactory(is_staff=True)
-    made = _companies_with_points(4, staff, monkeypatch)
+    made = october_companies(4, staff=staff, monkeypatch=monkeypatch)
     real_settle = settlement_module._settle
 
     def broken_for_the_first_two(period, *, first, last, run_id):
@@ -279,7 +271,7 @@ def test_bad_periods_are_400_and_start_nothing(period, message):
 
 def test_settlements_are_listed_for_staff_and_managers_and_as_csv(monkeypatch):
     staff, manager, plain = UserFactory(is_staff=True), UserFactory(), UserFactory()
-    acme, other = _companies_with_points(2, staff, monkeypatch)
+    acme, other = october_companies(2, staff=staff, monkeypatch=monkeypatch)
     member(acme, manager, "manager")
     member(acme, plain)
     for each in (acme, other):
@@ -321,27 +313,17 @@ def test_a_company_created_after_the_month_is_not_settled_for_it():
 def test_chunks_of_one_run_settle_in_parallel_and_exactly_one_ends_the_run(settings, monkeypatch):
     import threading
 
-    import psycopg
     from django.db import connection
 
     settings.SETTLEMENT_CHUNK_SIZE = 1
     staff = UserFactory(is_staff=True)
-    first, second = _companies_with_points(2, staff, monkeypatch)
+    first, second = october_companies(2, staff=staff, monkeypatch=monkeypatch)
     monkeypatch.setattr(settlement_module, "_dispatch", lambda chunk_ids: None)
     run = settlement_run_start(period=NOVEMBER, requested_by_id=staff.pk)
     chunks = list(SettlementChunk.objects.filter(run=run).order_by("number"))
     # another transaction holds the first company's settlement key: the first
     # chunk waits inside its transaction
-    db = connection.settings_dict
-    blocker = psycopg.connect(
-        host=db["HOST"] or "127.0.0.1", port=db["PORT"] or 5432, user=db["USER"], dbname=db["NAME"]
-    )
-    blocker.execute(
-        "INSERT INTO companies_settlement (company_id, period, opening_free, opening_paid, "
-        "charged_paid, granted_free, used_free, used_paid, expired, closing_free, closing_paid, "
-        "billable_amount, created_at) VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, now())",
-        (first.pk, NOVEMBER.month),
-    )
+    blocker = settlement_key_held(first, NOVEMBER.month)
     results = {}
 
     def process(chunk):

@@ -9,21 +9,18 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
-import psycopg
 import pytest
 from django.conf import settings as django_settings
 from django.db import connection
-from django.utils import timezone
 
 from apps.accounts.tests.helpers import UserFactory
-from apps.companies.models import ChunkStatus, Company, Settlement, SettlementChunk, SettlementRun
+from apps.companies.models import ChunkStatus, Settlement, SettlementChunk, SettlementRun
 from apps.companies.periods import period_of
 from apps.companies.services import settlement_run_start, settlement_runs_resume
-from apps.companies.tests.helpers import charge, company
-from apps.points.models import PointKind
+from apps.companies.tests.helpers import october_companies, settlement_key_held
 from config.celery_app import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -105,25 +102,11 @@ def test_a_worker_killed_mid_chunk_and_started_again_settles_every_company_once(
 ):
     settings.SETTLEMENT_CHUNK_SIZE = 1
     staff = UserFactory(is_staff=True)
-    real_now = timezone.now
-    october = datetime(2026, 10, 15, tzinfo=UTC)
-    monkeypatch.setattr(timezone, "now", lambda: october)
-    made = [company(f"C{i}") for i in range(COMPANIES)]
-    for i, each in enumerate(made):
-        charge(each, 10 + i, PointKind.FREE, actor=staff)
-    Company.objects.filter(pk__in=[c.pk for c in made]).update(created_at=october)
-    monkeypatch.setattr(timezone, "now", real_now)
+    made = october_companies(COMPANIES, staff=staff, monkeypatch=monkeypatch)
     stuck = made[5]
     # Another transaction holds the sixth company's settlement key, uncommitted:
     # the worker's chunk for it waits on the unique index, mid-transaction.
-    blocker = psycopg.connect(_database_url().replace("postgres://", "postgresql://"))
-    blocker.execute(
-        "INSERT INTO companies_settlement (company_id, period, opening_free, opening_paid, "
-        "charged_paid, granted_free, used_free, used_paid, expired, closing_free, "
-        "closing_paid, billable_amount, created_at) "
-        "VALUES (%s, %s, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, now())",
-        (stuck.pk, NOVEMBER.month),
-    )
+    blocker = settlement_key_held(stuck, NOVEMBER.month)
     log = tmp_path / "worker.log"
     first = _start_worker(log)
     second = None
