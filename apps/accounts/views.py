@@ -5,7 +5,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.schema import error_responses, request_example
+from apps.core.schema import REFRESH_FROM_LOGIN, error_responses, request_example
 from apps.core.throttling import ScopedRateThrottle
 
 from . import services
@@ -86,6 +86,13 @@ class TokenRefreshView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_token_refresh",
+        examples=[
+            request_example(
+                "Rotate the demo customer's refresh token",
+                {"refresh": REFRESH_FROM_LOGIN},
+                first="log in (POST /api/v1/auth/token/) and paste its `refresh` here",
+            )
+        ],
         summary="Rotate a refresh token: the old one stops working, a new pair is returned",
         request=RefreshTokenInputSerializer,
         responses={200: TokenPairOutputSerializer, **error_responses(400, 401, 429)},
@@ -103,6 +110,13 @@ class LogoutView(APIView):
     @extend_schema(
         tags=["auth"],
         operation_id="auth_logout",
+        examples=[
+            request_example(
+                "Log the demo customer out",
+                {"refresh": REFRESH_FROM_LOGIN},
+                first="log in (POST /api/v1/auth/token/) and paste its `refresh` here",
+            )
+        ],
         summary="Log out: blacklist the caller's refresh token",
         request=RefreshTokenInputSerializer,
         responses={205: None, **error_responses(400, 401)},

@@ -7,6 +7,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import demo
 from apps.core.csv_export import CSVRenderer, csv_lines
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsStaff
@@ -73,6 +74,9 @@ class CompanyListCreateView(generics.ListAPIView):
         return Response(CompanyOutputSerializer(company).data, status=status.HTTP_201_CREATED)
 
 
+DEMO_COMPANY = demo_id("id", demo.COMPANY, "The demo company")
+
+
 class CompanyDetailView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -80,6 +84,7 @@ class CompanyDetailView(APIView):
         tags=TAGS,
         operation_id="companies_retrieve",
         summary="A company (staff, or its members)",
+        parameters=[DEMO_COMPANY],
         responses={200: CompanyOutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -100,7 +105,7 @@ class MemberAddView(APIView):
                 as_role="staff",
             )
         ],
-        parameters=[demo_id("id", 1, "The demo company")],
+        parameters=[DEMO_COMPANY],
         summary="Add a member or a manager to a company (staff)",
         request=MemberAddInputSerializer,
         responses={
@@ -122,6 +127,7 @@ class CompanyBalanceView(APIView):
         tags=TAGS,
         operation_id="companies_points_balance",
         summary="The company's points: free, paid and total (members and staff)",
+        parameters=[DEMO_COMPANY],
         responses={200: PointBalanceOutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -140,6 +146,7 @@ class CompanyHistoryView(generics.ListAPIView):
         tags=TAGS,
         operation_id="companies_points_history",
         summary="The company's points ledger, newest first (a member sees its own uses)",
+        parameters=[DEMO_COMPANY],
         responses={
             200: CompanyEntryOutputSerializer(many=True),
             **error_responses(400, 401, 404),
@@ -193,7 +200,7 @@ class _CompanyEntryView(APIView):
             )
         ],
         summary="Charge paid points (with the money received) or grant free ones (staff)",
-        parameters=[IDEMPOTENCY_HEADER, demo_id("id", 1, "The demo company")],
+        parameters=[IDEMPOTENCY_HEADER, DEMO_COMPANY],
         request=CompanyChargeInputSerializer,
         responses={
             201: CompanyEntryOutputSerializer,
@@ -221,7 +228,7 @@ class CompanyChargeView(_CompanyEntryView):
             )
         ],
         summary="Spend the company's points, free before paid (members)",
-        parameters=[IDEMPOTENCY_HEADER, demo_id("id", 1, "The demo company")],
+        parameters=[IDEMPOTENCY_HEADER, DEMO_COMPANY],
         request=CompanyUseInputSerializer,
         responses={
             201: CompanyEntryOutputSerializer,
@@ -284,6 +291,9 @@ class SettlementRunDetailView(APIView):
     @extend_schema(
         tags=TAGS,
         operation_id="settlement_runs_retrieve",
+        parameters=[
+            demo_id("id", demo.SETTLEMENT_RUN, f"The demo's run, {demo.SETTLED_PERIOD} settled")
+        ],
         summary="A settlement run: progress, failed chunks and, once done, the totals",
         responses={200: SettlementRunOutputSerializer, **error_responses(401, 403, 404)},
     )
@@ -299,7 +309,13 @@ class CompanySettleView(APIView):
         tags=TAGS,
         operation_id="companies_settle",
         summary="Settle one company for a closed month (its settlement, written once)",
+        parameters=[DEMO_COMPANY],
         request=PeriodInputSerializer,
+        examples=[
+            request_example(
+                "Settle the demo company for October 2026", {"period": "2026-10"}, as_role="staff"
+            )
+        ],
         responses={200: SettlementOutputSerializer, **error_responses(400, 401, 403, 404)},
     )
     def post(self, request: Request, pk: int) -> Response:

@@ -102,13 +102,20 @@ def demo_id(name: str, value, summary: str, kind=OpenApiTypes.INT) -> OpenApiPar
     )
 
 
-def request_example(summary: str, value: dict, *, as_role: str = "customer") -> OpenApiExample:
+def request_example(
+    summary: str, value: dict, *, as_role: str = "customer", first: str = ""
+) -> OpenApiExample:
     """A request body that succeeds as written against `make run` (the demo
     data); `as_role` is the demo user to send it as. apps/demo/tests holds every
-    one to that."""
-    return OpenApiExample(
-        summary, value=value, request_only=True, description=f"As the demo {as_role}."
-    )
+    one to that. `first` says what to do before sending one that needs a value
+    no schema can hold (a token from an earlier answer, a signature of now): it
+    succeeds once that is done."""
+    description = f"As the demo {as_role}." + (f" First {first}." if first else "")
+    return OpenApiExample(summary, value=value, request_only=True, description=description)
+
+
+# What an example holds in place of the refresh token the caller got on logging in.
+REFRESH_FROM_LOGIN = "<the refresh token POST /api/v1/auth/token/ answered>"
 
 
 IDEMPOTENCY_HEADER = OpenApiParameter(

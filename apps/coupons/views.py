@@ -4,6 +4,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import demo
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaffOrReadOnly
 from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
@@ -16,6 +17,8 @@ from .serializers import (
     CouponIssueOutputSerializer,
     CouponOutputSerializer,
 )
+
+DEMO_DROP = demo_id("id", demo.COUPON_DROP, "The demo coupon drop")
 
 
 class IsStaffOrReadOnlyCoupons(IsStaffOrReadOnly):
@@ -74,6 +77,7 @@ class CouponDetailView(APIView):
         tags=["coupons"],
         operation_id="coupons_retrieve",
         summary="One coupon, with how many remain (anyone)",
+        parameters=[DEMO_DROP],
         responses={200: CouponOutputSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -87,7 +91,7 @@ class CouponDetailView(APIView):
                 "Raise the demo drop to 1,200 coupons", {"total_quantity": 1200}, as_role="staff"
             )
         ],
-        parameters=[demo_id("id", 1, "The demo coupon drop")],
+        parameters=[DEMO_DROP],
         summary="Edit a coupon (staff); raising total_quantity reopens a sold-out drop",
         request=CouponInputSerializer(partial=True),
         responses={
@@ -111,7 +115,7 @@ class CouponIssueView(APIView):
         tags=["coupons"],
         operation_id="coupons_issue",
         summary="Claim one coupon into your wallet: first come, first served",
-        parameters=[IDEMPOTENCY_HEADER],
+        parameters=[IDEMPOTENCY_HEADER, DEMO_DROP],
         request=None,
         responses={
             201: CouponIssueOutputSerializer,

@@ -1,13 +1,15 @@
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import demo
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaff
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses
+from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 
 from . import selectors, services
 from .filters import OrderFilterSet, PaymentFilterSet, StaffPaymentFilterSet
@@ -18,6 +20,7 @@ from .serializers import (
     PaymentCancelInputSerializer,
     PaymentOutputSerializer,
 )
+from .services.webhooks import SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 
 class OrderListCreateView(generics.ListAPIView):
@@ -47,6 +50,17 @@ class OrderListCreateView(generics.ListAPIView):
         operation_id="orders_create",
         summary="Check out a reservation: coupon and points applied, the rest charged once",
         parameters=[IDEMPOTENCY_HEADER],
+        examples=[
+            request_example(
+                "Pay the demo hold by card, 5 points off",
+                {
+                    "reservation_id": demo.HOLD_TO_PAY,
+                    "payment_method": "card",
+                    "payment_token": "tok_approve",
+                    "points": 5,
+                },
+            )
+        ],
         request=CheckoutInputSerializer,
         responses={
             201: OpenApiResponse(
@@ -100,6 +114,9 @@ class OrderDetailView(APIView):
         tags=["orders"],
         operation_id="orders_retrieve",
         summary="One order (yours; staff: anyone's)",
+        parameters=[
+            demo_id("id", demo.PAID_ORDER, "The demo customer's paid order", OpenApiTypes.UUID)
+        ],
         responses={200: OrderOutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk) -> Response:
@@ -155,6 +172,10 @@ class PaymentCancelView(APIView):
         operation_id="payments_cancel",
         summary="Refund a paid payment: stock returned, points and coupon restored",
         request=PaymentCancelInputSerializer,
+        parameters=[
+            demo_id("id", demo.PAID_PAYMENT, "The demo order's payment", OpenApiTypes.UUID)
+        ],
+        examples=[request_example("Refund the demo order", {"reason": "Changed my mind"})],
         responses={
             200: PaymentOutputSerializer,
             **error_responses(
@@ -194,6 +215,39 @@ class PaymentWebhookView(APIView):
         operation_id="payments_webhook",
         summary="A gateway's event about a payment (signed; each event applied once)",
         request={"application/json": {"type": "object"}},
+        parameters=[
+            demo_id(
+                "gateway", "fake", "The fake gateway (PAYMENT_GATEWAY's default)", OpenApiTypes.STR
+            ),
+            OpenApiParameter(
+                TIMESTAMP_HEADER,
+                OpenApiTypes.INT,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="Unix seconds when the gateway sent the event.",
+            ),
+            OpenApiParameter(
+                SIGNATURE_HEADER,
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                required=True,
+                description="`v1=` and the hex HMAC-SHA256, keyed by PAYMENT_WEBHOOK_SECRET, of "
+                "the timestamp, a dot and the raw body.",
+            ),
+        ],
+        examples=[
+            request_example(
+                "The fake gateway confirms the demo order's charge",
+                {
+                    "id": "evt_demo_0001",
+                    "type": "charge.succeeded",
+                    "data": {"reference": demo.PAID_PAYMENT},
+                },
+                as_role="gateway (no token)",
+                first=f"sign it: {TIMESTAMP_HEADER} and {SIGNATURE_HEADER}, as their "
+                "descriptions say",
+            )
+        ],
         responses={
             200: WebhookReceivedSerializer,
             **error_responses(404, s400="`invalid_signature`, or not an event (`invalid`)"),

@@ -5,9 +5,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import demo
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsCustomer, IsStaff
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
+from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 
 from . import selectors, services
 from .filters import PointHistoryFilterSet
@@ -66,6 +67,18 @@ class PointsEarnView(APIView):
         operation_id="points_earn",
         summary="Credit a user free (rewarded, may expire) or paid (bought) points",
         parameters=[IDEMPOTENCY_HEADER],
+        examples=[
+            request_example(
+                "Reward the demo customer with 100 free points",
+                {
+                    "user_id": demo.CUSTOMER,
+                    "amount": 100,
+                    "kind": "free",
+                    "description": "Review reward",
+                },
+                as_role="staff",
+            )
+        ],
         request=PointsEarnInputSerializer,
         responses={
             201: PointEntryOutputSerializer,
@@ -134,6 +147,9 @@ class PointEntryCancelView(APIView):
         tags=["points"],
         operation_id="points_entry_cancel",
         summary="Cancel an earn or a use (owner or staff): the compensating entry",
+        parameters=[
+            demo_id("id", demo.CUSTOMER_POINTS_USE, "The demo customer's use of 50 points")
+        ],
         request=None,
         responses={
             201: PointEntryOutputSerializer,

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import demo
 from apps.core.permissions import IsStaffOrReadOnly
 from apps.core.schema import demo_id, error_responses, request_example
 
@@ -72,6 +73,9 @@ class ProductListCreateView(generics.ListAPIView):
         return Response(ProductOutputSerializer(product).data, status=status.HTTP_201_CREATED)
 
 
+THE_MUG = demo_id("id", demo.MUG, "The demo mug", OpenApiTypes.UUID)
+
+
 # GET, PUT and PATCH of one product. Its DELETE is the stock app's
 # (apps/stock/views.py, ProductDeleteDetailView, routed at this path): a product
 # cannot leave the catalog while units of it are held.
@@ -82,6 +86,7 @@ class ProductDetailView(APIView):
         tags=["catalog"],
         operation_id="products_retrieve",
         summary="One product",
+        parameters=[THE_MUG],
         responses={200: ProductOutputSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk) -> Response:
@@ -109,9 +114,7 @@ class ProductDetailView(APIView):
                 as_role="staff",
             )
         ],
-        parameters=[
-            demo_id("id", "7276826d-f60a-51b3-8c2b-afff5d2574ff", "The demo mug", OpenApiTypes.UUID)
-        ],
+        parameters=[THE_MUG],
         summary="Replace a product's fields (staff)",
         request=ProductInputSerializer,
         responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
@@ -123,9 +126,7 @@ class ProductDetailView(APIView):
         tags=["catalog"],
         operation_id="products_partial_update",
         examples=[request_example("Reprice the demo mug", {"price": "11.50"}, as_role="staff")],
-        parameters=[
-            demo_id("id", "7276826d-f60a-51b3-8c2b-afff5d2574ff", "The demo mug", OpenApiTypes.UUID)
-        ],
+        parameters=[THE_MUG],
         summary="Change some of a product's fields (staff)",
         request=ProductInputSerializer(partial=True),
         responses={200: ProductOutputSerializer, **error_responses(400, 401, 403, 404)},
@@ -172,6 +173,9 @@ class WarehouseListCreateView(generics.ListAPIView):
         return Response(WarehouseOutputSerializer(warehouse).data, status=status.HTTP_201_CREATED)
 
 
+SEOUL = demo_id("id", demo.WAREHOUSE, "Seoul main (SEL-1), the first demo warehouse")
+
+
 class WarehouseDetailView(APIView):
     permission_classes = [IsStaffOrReadOnly]
 
@@ -182,6 +186,7 @@ class WarehouseDetailView(APIView):
         tags=["catalog"],
         operation_id="warehouses_retrieve",
         summary="One warehouse",
+        parameters=[SEOUL],
         responses={200: WarehouseOutputSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -195,7 +200,7 @@ class WarehouseDetailView(APIView):
                 "Make the demo Seoul warehouse second", {"priority": 25}, as_role="staff"
             )
         ],
-        parameters=[demo_id("id", 1, "Seoul main (SEL-1), the first demo warehouse")],
+        parameters=[SEOUL],
         summary="Change a warehouse (staff)",
         request=WarehouseInputSerializer(partial=True),
         responses={200: WarehouseOutputSerializer, **error_responses(400, 401, 403, 404)},

@@ -1,7 +1,8 @@
 """The report lists (JSON pages, or the whole list as CSV) and their summaries."""
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -120,6 +121,17 @@ class PointDailyReportListView(ReportListView):
         return super().get(request, *args, **kwargs)
 
 
+# The summaries' one parameter, with a day a reader can press as written.
+DAY = OpenApiParameter(
+    "date",
+    OpenApiTypes.DATE,
+    OpenApiParameter.QUERY,
+    required=True,
+    description=SummaryQuerySerializer().fields["date"].help_text,
+    examples=[OpenApiExample("1 December 2026", value="2026-12-01")],
+)
+
+
 class ReportSummaryView(APIView):
     kind: str
 
@@ -137,7 +149,7 @@ class StockDailySummaryView(ReportSummaryView):
         tags=["reports"],
         operation_id="reports_stock_daily_summary",
         summary="One day's stock counters summed over every product and warehouse",
-        parameters=[SummaryQuerySerializer],
+        parameters=[DAY],
         responses={200: StockDailySummarySerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
@@ -152,7 +164,7 @@ class PointDailySummaryView(ReportSummaryView):
         tags=["reports"],
         operation_id="reports_points_daily_summary",
         summary="One day's points counters summed over every user",
-        parameters=[SummaryQuerySerializer],
+        parameters=[DAY],
         responses={200: PointDailySummarySerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:

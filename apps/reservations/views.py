@@ -1,3 +1,4 @@
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
@@ -5,8 +6,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import demo
 from apps.core.idempotency import Idempotency, idempotent_response
-from apps.core.schema import IDEMPOTENCY_HEADER, error_responses, request_example
+from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 from apps.stock.models import Reservation
 
 from . import selectors, services
@@ -17,8 +19,10 @@ from .serializers import (
     ReservationOutputSerializer,
 )
 
-# The demo mug of `make run` (apps/demo/management/commands/seed_demo.py).
-DEMO_MUG = "7276826d-f60a-51b3-8c2b-afff5d2574ff"
+
+def _demo_hold(hold_id: str, summary: str):
+    """A pending hold of the demo customer's (apps/core/demo.py)."""
+    return demo_id("id", hold_id, summary, OpenApiTypes.UUID)
 
 
 class ReservationListCreateView(generics.ListAPIView):
@@ -53,7 +57,7 @@ class ReservationListCreateView(generics.ListAPIView):
                 {
                     # MUG-CER-03 of the demo data (its id is the same everywhere)
                     "order_id": "order-1001",
-                    "lines": [{"product_id": DEMO_MUG, "quantity": 1}],
+                    "lines": [{"product_id": demo.MUG, "quantity": 1}],
                     "ttl_seconds": 900,
                 },
             )
@@ -102,6 +106,7 @@ class ReservationDetailView(APIView):
         tags=["reservations"],
         operation_id="reservations_retrieve",
         summary="One of your reservations",
+        parameters=[_demo_hold(demo.HOLD_TO_EXTEND, "A demo hold of the customer's")],
         responses={200: ReservationOutputSerializer, **error_responses(401, 404)},
     )
     def get(self, request: Request, pk) -> Response:
@@ -109,12 +114,16 @@ class ReservationDetailView(APIView):
         return Response(ReservationOutputSerializer(reservation).data)
 
 
-def _transition_schema(operation_id: str, summary: str, conflicts: str, request=None):
+def _transition_schema(
+    operation_id: str, summary: str, conflicts: str, hold, request=None, examples=()
+):
     return extend_schema(
         tags=["reservations"],
         operation_id=operation_id,
         summary=summary,
+        parameters=[hold],
         request=request,
+        examples=list(examples),
         responses={
             200: ReservationOutputSerializer,
             **error_responses(400, 401, 404, s409=conflicts),
@@ -129,6 +138,7 @@ class ReservationConfirmView(APIView):
         "reservations_confirm",
         "Confirm: the held units leave on_hand",
         "`reservation_expired`, `invalid_state`",
+        _demo_hold(demo.HOLD_TO_CONFIRM, "The demo customer's hold to confirm"),
     )
     def post(self, request: Request, pk) -> Response:
         reservation = services.reservation_confirm(reservation_id=pk, user=request.user)
@@ -142,6 +152,7 @@ class ReservationCancelView(APIView):
         "reservations_cancel",
         "Cancel: the held units go back (again: 200, unchanged)",
         "`invalid_state` (confirmed)",
+        _demo_hold(demo.HOLD_TO_CANCEL, "The demo customer's hold to cancel"),
     )
     def post(self, request: Request, pk) -> Response:
         reservation = services.reservation_cancel(reservation_id=pk, user=request.user)
@@ -155,7 +166,9 @@ class ReservationExtendView(APIView):
         "reservations_extend",
         "Hold longer: ttl_seconds from now, at most the max TTL after creation",
         "`reservation_expired`, `invalid_state`",
+        _demo_hold(demo.HOLD_TO_EXTEND, "The demo customer's hold to extend"),
         request=ReservationExtendInputSerializer,
+        examples=[request_example("Hold for another hour", {"ttl_seconds": 3600})],
     )
     def post(self, request: Request, pk) -> Response:
         data = ReservationExtendInputSerializer(data=request.data)

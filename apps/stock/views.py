@@ -1,4 +1,5 @@
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.permissions import AllowAny
@@ -6,13 +7,14 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import demo
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsWarehouseAdmin
 from apps.core.rendered import json_response
 from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 from apps.ledger.filters import MovementFilterSet
 from apps.ledger.selectors import movement_list
-from apps.products.views import ProductDetailView
+from apps.products.views import THE_MUG, ProductDetailView
 
 from . import selectors, services
 from .availability import availability_bulk_json, availability_get_json
@@ -39,6 +41,7 @@ class ProductDeleteDetailView(ProductDetailView):
         tags=["catalog"],
         operation_id="products_destroy",
         summary="Delete a product (staff); 409 while stock is reserved",
+        parameters=[demo_id("id", demo.SCARF, "The demo scarf (no units held)", OpenApiTypes.UUID)],
         responses={
             204: OpenApiResponse(description="Deleted."),
             **error_responses(401, 403, 404, s409="`product_in_use`: stock is reserved."),
@@ -56,6 +59,7 @@ class ProductAvailabilityView(APIView):
         tags=["stock"],
         operation_id="products_availability",
         summary="What can be sold of a product, in total and per warehouse",
+        parameters=[THE_MUG],
         responses={200: ProductAvailabilityOutputSerializer, **error_responses(404)},
     )
     def get(self, request: Request, pk) -> HttpResponse:
@@ -73,7 +77,7 @@ class BulkAvailabilityView(APIView):
                 "The demo mug and tent",
                 {
                     "product_ids": [
-                        "7276826d-f60a-51b3-8c2b-afff5d2574ff",
+                        demo.MUG,
                         "5f938b93-a90a-5974-9451-1a596744fba5",
                     ]
                 },
@@ -110,6 +114,9 @@ class StockListView(generics.ListAPIView):
         return selectors.stock_list()
 
 
+MUG_IN_SEOUL = demo_id("id", demo.MUG_STOCK, "The demo mug in Seoul (SEL-1)")
+
+
 class StockDetailView(APIView):
     permission_classes = [IsWarehouseAdmin]
 
@@ -117,6 +124,7 @@ class StockDetailView(APIView):
         tags=["stock"],
         operation_id="stock_retrieve",
         summary="One stock row",
+        parameters=[MUG_IN_SEOUL],
         responses={200: StockOutputSerializer, **error_responses(401, 403, 404)},
     )
     def get(self, request: Request, pk: int) -> Response:
@@ -132,7 +140,7 @@ class StockDetailView(APIView):
                 as_role="warehouse_admin",
             )
         ],
-        parameters=[demo_id("id", 5, "The demo mug in Seoul (SEL-1)")],
+        parameters=[MUG_IN_SEOUL],
         summary="Set a stock row's alert levels",
         request=StockLevelsInputSerializer,
         responses={200: StockOutputSerializer, **error_responses(400, 401, 403, 404)},
@@ -183,7 +191,7 @@ class _StockChangeView(APIView):
             request_example(
                 "Receive 24 demo mugs in Seoul",
                 {
-                    "product_id": "7276826d-f60a-51b3-8c2b-afff5d2574ff",
+                    "product_id": demo.MUG,
                     "warehouse": "SEL-1",
                     "quantity": 24,
                     "reason": "PO 7731",
@@ -215,7 +223,7 @@ class StockInboundView(_StockChangeView):
             request_example(
                 "Count the demo mugs in Busan",
                 {
-                    "product_id": "7276826d-f60a-51b3-8c2b-afff5d2574ff",
+                    "product_id": demo.MUG,
                     "warehouse": "BSN-1",
                     "on_hand": 198,
                     "reason": "cycle count",

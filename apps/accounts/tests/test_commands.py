@@ -53,6 +53,7 @@ def test_createsuperuser_noinput_reads_the_environment(monkeypatch):
     assert admin.roles == ["customer", "warehouse_admin", "staff"]
 
 
+@pytest.mark.django_db(transaction=True)  # the demo's checkout calls the gateway
 def test_seed_demo_creates_one_user_per_role_and_can_run_twice(settings, capsys):
     settings.DEBUG = True
     call_command("seed_demo")

@@ -44,18 +44,19 @@ def test_every_main_flow_works_on_the_embedded_default(tmp_path):
     steps = outcome["steps"]
     assert {name: status for name, (status, _) in steps.items()} == EXPECTED, result.stderr[-3000:]
     reserve = steps["reserve"][1]
-    # 450 mugs: 400 from SEL-1 (adjusted), then 50 of BSN-1's 200, by priority
+    # 450 mugs: the 396 SEL-1 has free (400 adjusted, 4 held by the demo's
+    # walkthrough), then 54 of BSN-1's 200, by priority
     assert sorted((line["warehouse"], line["quantity"]) for line in reserve["lines"]) == [
-        ("BSN-1", 50),
-        ("SEL-1", 400),
+        ("BSN-1", 54),
+        ("SEL-1", 396),
     ]
     assert steps["reserve_short"][1]["error"]["code"] == "insufficient_stock"
     assert steps["reserve_duplicate"][1]["error"]["code"] == "duplicate_order_id"
     assert steps["confirm"][1]["status"] == "confirmed"
     assert steps["cancel"][1]["status"] == "cancelled"
     assert steps["coupon_sold_out"][1]["error"]["code"] == "sold_out"
-    # the demo's 500 free and 1,000 paid, then 30 earned and 12 used, free first
-    assert steps["points_balance"][1] == {"free": 518, "paid": 1000, "total": 1518}
+    # the demo's 500 free (50 used) and 1,000 paid, then 30 earned and 12 used, free first
+    assert steps["points_balance"][1] == {"free": 468, "paid": 1000, "total": 1468}
     assert outcome["built"] == ["points", "stock"]
     rows = steps["report_day"][1]["results"]
     assert rows and all(row["provisional"] is False for row in rows)

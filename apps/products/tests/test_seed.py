@@ -37,7 +37,9 @@ def test_seed_catalog_loads_products_stock_and_matching_movements(capsys):
     # (the audit hook then checks the ledger sums)
 
 
-@pytest.mark.django_db
+# Transactional: the demo's paid order calls the payment gateway, never inside
+# a transaction.
+@pytest.mark.django_db(transaction=True)
 def test_seed_demo_loads_users_catalog_and_stock_once(settings):
     settings.DEBUG = True
     call_command("seed_demo")
@@ -45,5 +47,6 @@ def test_seed_demo_loads_users_catalog_and_stock_once(settings):
     assert User.objects.count() == 3
     assert Warehouse.objects.count() == 3
     assert Product.objects.count() == 6
-    assert Stock.objects.get(product__sku="MUG-CER-03", warehouse__code="SEL-1").on_hand == 300
+    mug = Stock.objects.get(product__sku="MUG-CER-03", warehouse__code="SEL-1")
+    assert (mug.on_hand, mug.reserved) == (299, 4)  # one sold to the demo order, four held
     assert StockMovement.objects.filter(type="inbound").count() == Stock.objects.count()

@@ -1,6 +1,6 @@
-import uuid
 from datetime import timedelta
 from decimal import Decimal
+from uuid import UUID
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
@@ -8,13 +8,25 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.demo import demo_users_ensure
-from apps.companies.models import Company, Membership
-from apps.companies.services import company_create, company_points_charge, member_add
+from apps.companies.models import Company, Membership, SettlementRun
+from apps.companies.periods import period_parse
+from apps.companies.services import (
+    company_create,
+    company_points_charge,
+    member_add,
+    settlement_run_start,
+)
+from apps.core import demo
+from apps.core.ids import ids_given
 from apps.coupons.models import Coupon
 from apps.coupons.services import CouponData, coupon_create
+from apps.payments.models import Order
+from apps.payments.services import Checkout, order_checkout
 from apps.points.models import PointWallet
-from apps.points.services import points_earn
+from apps.points.services import points_earn, points_use
 from apps.products.models import Product, Warehouse
+from apps.reservations.services import LineRequest, reservation_create
+from apps.stock.models import Reservation, ReservationStatus
 from apps.stock.services import stock_inbound
 
 DEMO_WAREHOUSES = (
@@ -57,15 +69,6 @@ DEMO_PRODUCTS = (
 )
 
 
-# The demo's products have the same ids on every database (a name-based UUID
-# of the SKU), so that documentation and examples can name them.
-DEMO_NAMESPACE = uuid.UUID("6f1c3b0e-8a2d-4f5e-9b7c-2d4e6f8a0b1c")
-
-
-def demo_product_id(sku: str) -> uuid.UUID:
-    return uuid.uuid5(DEMO_NAMESPACE, sku)
-
-
 DEMO_COUPON = "Demo drop: 10% off"  # claimed by the locustfile's CouponDropUser
 DEMO_COMPANY = ("Demo Trading Co.", "DEMO-0001")
 
@@ -76,7 +79,8 @@ class Command(BaseCommand):
     help = (
         "Load demo data for a first look: a staff user, a warehouse admin and a customer, "
         "warehouses, products and their stock, an active coupon drop, points for the "
-        "customer and a company it belongs to. Safe to run again, on any database."
+        "customer and a company it belongs to, a settled month, and the customer's holds "
+        "and paid order that the API's examples name. Safe to run again, on any database."
     )
 
     def add_arguments(self, parser):
@@ -84,10 +88,17 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Run even when DEBUG is off (not for production)."
         )
 
-    @transaction.atomic
     def handle(self, *args, force: bool, **options):
         if not settings.DEBUG and not force:
             raise CommandError("seed_demo creates users with known passwords; use --force.")
+        with transaction.atomic():
+            users = self._users_and_catalog()
+        # Outside any transaction: a checkout calls the payment gateway, and a
+        # settlement run's chunks start after its commit.
+        self._walkthrough(users["customer@example.com"])
+        self._settled_month(users["staff@example.com"])
+
+    def _users_and_catalog(self) -> dict:
         self.stdout.write("Demo users (email / password / roles / what they can do):")
         users = {}
         for user, password, can in demo_users_ensure():
@@ -97,6 +108,7 @@ class Command(BaseCommand):
         self._catalog()
         self._coupon_drop()
         self._points(users["customer@example.com"], users["staff@example.com"])
+        return users
 
     def _catalog(self) -> None:
         warehouses = [
@@ -110,7 +122,7 @@ class Command(BaseCommand):
             product, is_new = Product.objects.get_or_create(
                 sku=sku,
                 defaults={
-                    "id": demo_product_id(sku),
+                    "id": demo.demo_uuid(sku),  # the same on every database
                     "name": name,
                     "price": price,
                     "description": description,
@@ -157,10 +169,17 @@ class Command(BaseCommand):
         if not PointWallet.objects.filter(user_id=customer.pk).exists():
             points_earn(user_id=customer.pk, amount=500, kind="free", description="Welcome")
             points_earn(user_id=customer.pk, amount=1000, kind="paid", description="Bought")
+            points_use(user_id=customer.pk, amount=50, description="Demo use")
         name, number = DEMO_COMPANY
         company = Company.objects.filter(registration_number=number).first()
         if company is None:
             company = company_create(name=name, registration_number=number)
+            # A customer since the start of the settled month, so that closed
+            # months can be settled for it (a company is settled only for months
+            # it existed in).
+            Company.objects.filter(pk=company.pk).update(
+                created_at=period_parse(demo.SETTLED_PERIOD).starts_at
+            )
             company_points_charge(
                 company_id=company.pk,
                 amount=5000,
@@ -172,6 +191,65 @@ class Command(BaseCommand):
         if not Membership.objects.filter(company=company, user=customer).exists():
             member_add(company_id=company.pk, user_id=customer.pk, role="manager")
         self.stdout.write(
-            f"Points: 1,500 for {customer.email}; company {company.name!r} (id {company.pk}) "
+            f"Points: 1,450 for {customer.email}; company {company.name!r} (id {company.pk}) "
             f"with its manager {customer.email}"
         )
+
+    def _walkthrough(self, customer) -> None:
+        """The objects the examples of one-time steps name (apps/core/demo.py):
+        a hold to confirm, one to cancel, one to extend, one to pay, and a paid
+        order to refund. Made once per database, held as long as a hold may last
+        (RESERVATION_MAX_TTL_SECONDS, a day by default)."""
+        mug = [LineRequest(product_id=demo.demo_uuid("MUG-CER-03"), quantity=1)]
+        for step in ("confirm", "cancel", "extend", "pay", "paid"):
+            hold_id = demo.demo_uuid(f"hold:{step}")
+            if not Reservation.objects.filter(pk=hold_id).exists():
+                with ids_given(hold_id):
+                    hold = reservation_create(
+                        user_id=customer.pk,
+                        order_id=f"demo-{step}",
+                        lines=mug,
+                        ttl_seconds=settings.RESERVATION_MAX_TTL_SECONDS,
+                    )
+                self._check_id(hold, hold_id)
+        if not Order.objects.filter(pk=demo.PAID_ORDER).exists():
+            with ids_given(UUID(demo.PAID_ORDER), UUID(demo.PAID_PAYMENT)):
+                order = order_checkout(
+                    user=customer,
+                    checkout=Checkout(
+                        reservation_id=UUID(demo.HOLD_PAID),
+                        method="card",
+                        payment_token="tok_approve",
+                    ),
+                ).order
+            self._check_id(order, demo.PAID_ORDER)
+            self._check_id(order.latest_payment, demo.PAID_PAYMENT)
+        pending = Reservation.objects.filter(
+            user=customer, status=ReservationStatus.PENDING, expires_at__gt=timezone.now()
+        ).count()
+        self.stdout.write(
+            f"Walkthrough for {customer.email}: {pending} pending holds of the demo mug "
+            f"and a paid order (id {demo.PAID_ORDER}) that the API's examples name"
+        )
+        if pending < 4:
+            self.stdout.write(
+                "  Some were used or have expired (a hold lasts a day at most): examples "
+                "that name them answer 409 now. An empty database gets them all again."
+            )
+
+    def _settled_month(self, staff) -> None:
+        """Every company settled for a month long closed, so that the settlement
+        pages have a run to show."""
+        period = period_parse(demo.SETTLED_PERIOD)
+        if not SettlementRun.objects.filter(period=period.month).exists():
+            settlement_run_start(period=period, requested_by_id=staff.pk)
+        self.stdout.write(f"Settlement: every company settled for {demo.SETTLED_PERIOD}")
+
+    def _check_id(self, made, meant) -> None:
+        """The object got the id the examples name (numbered objects are held
+        to theirs by apps/demo/tests, on an empty database)."""
+        if str(made.pk) != str(meant):
+            raise CommandError(
+                f"The demo {type(made).__name__} got id {made.pk}, not {meant}: "
+                "update apps/core/demo.py and the examples that name it."
+            )
