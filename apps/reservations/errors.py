@@ -10,7 +10,9 @@ class InsufficientStock(Conflict):
 
 class DuplicateOrderId(Conflict):
     code = "duplicate_order_id"
-    default_message = "You already have a reservation with this order_id."
+    default_message = (
+        "You already have a reservation with this order_id: details.reservation_id is it."
+    )
 
 
 class ReservationExpired(Conflict):

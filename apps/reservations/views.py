@@ -70,7 +70,8 @@ class ReservationListCreateView(generics.ListAPIView):
                 404,
                 422,
                 s409="`insufficient_stock` (details: [{product_id, requested, available}]), "
-                "`duplicate_order_id`, `product_not_on_sale`",
+                "`duplicate_order_id` (details: {order_id, reservation_id}: the caller's hold), "
+                "`product_not_on_sale`",
             ),
         },
     )

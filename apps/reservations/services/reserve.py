@@ -191,7 +191,15 @@ def reservation_create(
     if outcome is Taken.CHANGED:
         takes, outcome = _reserve_locked(store, hold, demand, candidates, priority, prices, ttl)
     if outcome is Taken.DUPLICATE_ORDER:
-        raise DuplicateOrderId(details={"order_id": order_id})
+        # The caller's own hold with this reference: a client that lost the
+        # answer to its first request finds what it made.
+        existing = Reservation.objects.filter(user_id=user_id, order_id=order_id).first()
+        raise DuplicateOrderId(
+            details={
+                "order_id": order_id,
+                "reservation_id": str(existing.pk) if existing else None,
+            }
+        )
     if outcome is Taken.NOT_ON_SALE:
         # Taken off sale or deleted while we waited: say which and why.
         products_for_sale(product_ids=product_ids, now=hold.created_at)

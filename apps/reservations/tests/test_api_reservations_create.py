@@ -105,10 +105,18 @@ def test_insufficient_stock_lists_every_short_product_and_reserves_nothing(user_
 
 def test_duplicate_order_id_is_409_per_user(user_client, shop, user):
     product, _, _ = shop
-    assert post_reservation(user_client, product, 1).status_code == 201
-    assert_envelope(post_reservation(user_client, product, 1), 409, "duplicate_order_id")
+    first = post_reservation(user_client, product, 1)
+    assert first.status_code == 201
+    again = post_reservation(user_client, product, 1)
+    assert_envelope(again, 409, "duplicate_order_id")
+    # the caller's own hold, so that a client that lost its first answer finds it
+    assert again.json()["error"]["details"]["reservation_id"] == first.json()["id"]
     other = client_for(UserFactory())
     assert post_reservation(other, product, 1).status_code == 201
+    # another user's reference never names the first user's hold
+    assert post_reservation(other, product, 1).json()["error"]["details"]["reservation_id"] != (
+        first.json()["id"]
+    )
 
 
 @pytest.mark.parametrize(

@@ -51,6 +51,33 @@ def test_50_shoppers_racing_for_20_units_get_exactly_20_holds():
     assert StockMovement.objects.filter(type="reserve").count() == 20
 
 
+
+def test_the_same_order_sent_at_once_holds_once_and_every_other_answer_names_it():
+    """A client retrying an order whose answer it lost, racing its own first
+    request: one hold; every other answer is 409 naming that hold."""
+    product = ProductFactory()
+    stock_of(product, WarehouseFactory(), 100)
+    user = UserFactory()
+
+    def send(_):
+        response = client_for(user).post(
+            "/api/v1/reservations/",
+            {"order_id": "lost-1", "lines": [{"product_id": str(product.pk), "quantity": 2}]},
+            format="json",
+        )
+        return response.status_code, response.json()
+
+    results = run_concurrently(send, threads=12)
+
+    made = [body for status, body in results if status == 201]
+    assert len(made) == 1, results
+    refused = [body["error"] for status, body in results if status != 201]
+    assert {(error["code"], error["details"]["reservation_id"]) for error in refused} == {
+        ("duplicate_order_id", made[0]["id"])
+    }
+    assert len(refused) == 11
+    assert Stock.objects.get().reserved == 2 and Reservation.objects.count() == 1
+
 def test_opposite_line_orders_never_deadlock():
     # given two products, plenty of each
     warehouse = WarehouseFactory()

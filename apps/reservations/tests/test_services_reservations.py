@@ -161,10 +161,13 @@ def test_unknown_products_and_warehouses_are_not_found_by_name(shop, user):
 
 def test_an_order_id_is_one_hold_per_user(shop, user):
     product, first, _ = shop
-    _create(user, LineRequest(product.pk, 2))
+    held = _create(user, LineRequest(product.pk, 2))
     with pytest.raises(DuplicateOrderId) as raised:
         _create(user, LineRequest(product.pk, 3))
-    assert (raised.value.code, raised.value.details) == ("duplicate_order_id", {"order_id": "o-1"})
+    assert (raised.value.code, raised.value.details) == (
+        "duplicate_order_id",
+        {"order_id": "o-1", "reservation_id": str(held.pk)},
+    )
     assert Reservation.objects.count() == 1
     assert counters(Stock.objects.get(warehouse=first)) == (5, 2)
     _create(UserFactory(), LineRequest(product.pk, 3))  # another user's o-1
