@@ -15,6 +15,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework.views import set_rollback
 
 from .errors import DomainError
+from .outages import RETRY_AFTER_SECONDS, dependency_down, outages
 
 # Codes for DRF's exception classes. Every 400 is `invalid`, whether the body
 # failed to parse or a field failed to validate, so clients branch on one code.
@@ -142,6 +143,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             _log_refusal(exc, context)
             response._has_been_logged = True  # not django.request's WARNING again
         return response
+    dependency = dependency_down(exc)
+    if dependency is not None:
+        return _unavailable(dependency, exc)
     if isinstance(exc, DjangoValidationError):
         exc = drf.ValidationError(as_serializer_error(exc))
 
@@ -152,4 +156,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = drf.NotFound() if response.status_code == 404 else drf.PermissionDenied()
     message, details = _message_and_details(exc)
     response.data = envelope(_drf_code(exc), message, details)
+    return response
+
+
+def _unavailable(dependency: str, exc: Exception) -> Response:
+    """503 with Retry-After for a dependency that is down (apps/core/outages.py),
+    logged once per outage there rather than once per request here."""
+    set_rollback()
+    outages.refused(dependency, exc)
+    response = Response(
+        envelope(
+            "service_unavailable",
+            f"The {dependency} is unavailable. Try again shortly (with the same "
+            "Idempotency-Key, if the request had one).",
+            {"dependency": dependency, "retry_after_seconds": RETRY_AFTER_SECONDS},
+        ),
+        status=503,
+        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+    )
+    response._has_been_logged = True  # not django.request's ERROR on every request
     return response

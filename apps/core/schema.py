@@ -6,7 +6,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 
-from .api_errors import STATUS_CODES
+from .api_errors import STATUS_CODES, envelope
 
 
 class ErrorBodySerializer(serializers.Serializer):
@@ -29,8 +29,10 @@ _DESCRIPTIONS = {
     404: "`not_found`.",
     409: "Business conflict.",
     422: "`idempotency_key_mismatch`.",
+    413: "`request_too_large`: the body is over REQUEST_BODY_MAX_BYTES (refused unread).",
     429: "`throttled` (see the Retry-After header).",
-    503: "A dependency is unavailable.",
+    503: "`service_unavailable`: PostgreSQL or a required Redis cannot be reached; see "
+    "the Retry-After header.",
 }
 
 
@@ -56,7 +58,17 @@ _EXAMPLES: dict[int, tuple[str, str, object]] = {
         None,
     ),
     429: ("throttled", "Request was throttled.", {"retry_after_seconds": 42}),
-    503: ("service_unavailable", "A dependency is unavailable.", None),
+    413: (
+        "request_too_large",
+        "The request body is over the limit of 2621440 bytes.",
+        {"limit_bytes": 2621440, "content_length": 20971520},
+    ),
+    503: (
+        "service_unavailable",
+        "The database is unavailable. Try again shortly (with the same Idempotency-Key, "
+        "if the request had one).",
+        {"dependency": "database", "retry_after_seconds": 5},
+    ),
 }
 _CODE = re.compile(r"`([a-z_]+)`")
 
@@ -127,3 +139,32 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
     "with the same key and body replays the first response with `Idempotent-Replayed: true`; "
     "a different body is a 422, a retry while the first still runs a 409.",
 )
+
+
+def add_answers_of_every_operation(result, generator, request, public):
+    """Drf-spectacular's postprocessing hook: what any operation may answer
+    without its view having a say, in the envelope with its example: 503 while
+    a dependency is down, and 413 for a body over the limit."""
+    for operations in result["paths"].values():
+        for operation in operations.values():
+            statuses = [503] + ([413] if "requestBody" in operation else [])
+            for status_code in statuses:
+                code, message, details = _EXAMPLES[status_code]
+                operation["responses"].setdefault(
+                    str(status_code),
+                    {
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ErrorEnvelope"},
+                                "examples": {
+                                    code: {
+                                        "value": envelope(code, message, details),
+                                        "summary": code,
+                                    }
+                                },
+                            }
+                        },
+                        "description": _DESCRIPTIONS[status_code],
+                    },
+                )
+    return result

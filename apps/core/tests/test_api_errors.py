@@ -165,3 +165,39 @@ def test_a_body_nested_too_deeply_is_400_not_500(api_client):
         "/api/v1/auth/signup/", data="[" * 100_000, content_type="application/json"
     )
     assert_envelope(response, 400, "invalid")
+
+
+def test_a_body_over_the_limit_is_413_in_the_envelope_and_nothing_is_done(user, settings):
+    from apps.core.middleware import RequestBodyLimitMiddleware
+    from apps.points.models import PointEntry
+
+    limit = RequestBodyLimitMiddleware(lambda request: None).limit
+    assert limit == settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    body = '{"amount": 1, "description": "' + "x" * limit + '"}'
+
+    response = client_for(user).post("/api/v1/points/use/", body, content_type="application/json")
+
+    error = assert_envelope(response, 413, "request_too_large")
+    assert error["details"] == {"limit_bytes": limit, "content_length": len(body)}
+    assert not PointEntry.objects.exists()
+
+
+def test_a_body_at_the_limit_is_read_as_usual(user, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 64
+    from django.test import Client
+
+    body = '{"email": "nobody@example.com", "password": "' + "p" * 10 + '"}'
+    assert len(body) <= 64
+    response = Client().post("/api/v1/auth/token/", body, content_type="application/json")
+    assert_envelope(response, 401, "authentication_failed")
+
+
+def test_a_content_length_that_is_not_a_number_is_400(api_client):
+    response = api_client.generic(
+        "POST",
+        "/api/v1/auth/token/",
+        b"{}",
+        content_type="application/json",
+        CONTENT_LENGTH="12abc",
+    )
+    assert_envelope(response, 400, "invalid")
