@@ -114,8 +114,9 @@ def test_duplicate_order_id_is_409_per_user(user_client, shop, user):
     other = client_for(UserFactory())
     assert post_reservation(other, product, 1).status_code == 201
     # another user's reference never names the first user's hold
-    assert post_reservation(other, product, 1).json()["error"]["details"]["reservation_id"] != (
-        first.json()["id"]
+    assert (
+        post_reservation(other, product, 1).json()["error"]["details"]["reservation_id"]
+        != (first.json()["id"])
     )
 
 

@@ -51,7 +51,6 @@ def test_50_shoppers_racing_for_20_units_get_exactly_20_holds():
     assert StockMovement.objects.filter(type="reserve").count() == 20
 
 
-
 def test_the_same_order_sent_at_once_holds_once_and_every_other_answer_names_it():
     """A client retrying an order whose answer it lost, racing its own first
     request: one hold; every other answer is 409 naming that hold."""
@@ -77,6 +76,7 @@ def test_the_same_order_sent_at_once_holds_once_and_every_other_answer_names_it(
     }
     assert len(refused) == 11
     assert Stock.objects.get().reserved == 2 and Reservation.objects.count() == 1
+
 
 def test_opposite_line_orders_never_deadlock():
     # given two products, plenty of each
