@@ -1,9 +1,12 @@
 from django.conf import settings
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.core.fields import UUIDStringField, iso_datetime, money
 from apps.core.serializers import ShallowFieldsSerializer
-from apps.stock.models import Reservation, ReservationLine
+from apps.stock.holds.rules import EXPIRED, hold_status
+from apps.stock.models import Reservation, ReservationLine, ReservationStatus
 
 
 class ReservationLineInputSerializer(ShallowFieldsSerializer):
@@ -45,6 +48,8 @@ class ReservationLineOutputSerializer(serializers.ModelSerializer):
 
 class ReservationOutputSerializer(serializers.ModelSerializer):
     lines = ReservationLineOutputSerializer(many=True, source="line_list")
+    status = serializers.SerializerMethodField()
+    expired_at = serializers.SerializerMethodField()
 
     class Meta:
         model = Reservation
@@ -61,6 +66,25 @@ class ReservationOutputSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
+    @extend_schema_field(
+        serializers.ChoiceField(
+            choices=ReservationStatus.choices,
+            help_text="As of this answer: a pending hold past expires_at reads `expired` at "
+            "once (the sweeper only tidies up).",
+        )
+    )
+    def get_status(self, reservation: Reservation) -> str:
+        return hold_status(reservation.status, reservation.expires_at, timezone.now())
+
+    @extend_schema_field(
+        serializers.DateTimeField(
+            allow_null=True, help_text="When it stopped holding stock: its expires_at."
+        )
+    )
+    def get_expired_at(self, reservation: Reservation) -> str | None:
+        expired = self.get_status(reservation) == EXPIRED
+        return iso_datetime(reservation.expires_at if expired else None)
+
     def to_representation(self, reservation: Reservation) -> dict:
         """What the declared fields render (they document the schema), without
         building a field per attribute on every response: this is the hot path
@@ -68,7 +92,7 @@ class ReservationOutputSerializer(serializers.ModelSerializer):
         return {
             "id": str(reservation.id),
             "order_id": reservation.order_id,
-            "status": reservation.status,
+            "status": self.get_status(reservation),
             "expires_at": iso_datetime(reservation.expires_at),
             "lines": [
                 {
@@ -82,5 +106,5 @@ class ReservationOutputSerializer(serializers.ModelSerializer):
             "created_at": iso_datetime(reservation.created_at),
             "confirmed_at": iso_datetime(reservation.confirmed_at),
             "cancelled_at": iso_datetime(reservation.cancelled_at),
-            "expired_at": iso_datetime(reservation.expired_at),
+            "expired_at": self.get_expired_at(reservation),
         }

@@ -90,3 +90,39 @@ def test_a_product_with_a_live_hold_cannot_be_deleted(shop, staff_client):
     product, _, _ = shop
     reserve(product, 1)
     assert_envelope(staff_client.delete(f"/api/v1/products/{product.pk}/"), 409, "product_in_use")
+
+
+def test_a_due_hold_reads_expired_everywhere_the_moment_it_is_due_and_the_same_after_the_sweep(
+    shop,
+):
+    from apps.core.tests.helpers import admin_session, client_for
+    from apps.reservations.tests.helpers import RESERVATIONS
+
+    product, _, _ = shop
+    due = reserve(product, 2)
+    live = reserve(product, 3, user=due.user)
+    make_due(due)
+    due.refresh_from_db()
+    client = client_for(due.user)
+
+    # the sweeper has not run: stored as pending, read as expired
+    assert Reservation.objects.get(pk=due.pk).status == "pending"
+    before = client.get(f"{RESERVATIONS}{due.pk}/").json()
+    assert (before["status"], before["expired_at"]) == ("expired", before["expires_at"])
+    expired = client.get(RESERVATIONS, {"status": "expired"}).json()["results"]
+    pending = client.get(RESERVATIONS, {"status": "pending"}).json()["results"]
+    assert [r["id"] for r in expired] == [str(due.pk)]
+    assert [r["id"] for r in pending] == [str(live.pk)]
+    staff_admin = admin_session(is_staff=True)
+    page = staff_admin.get("/admin/stock/reservation/", {"status": "expired"})
+    assert page.status_code == 200
+    assert "expired (sweep pending)" in page.content.decode()
+    assert str(live.order_id) not in page.content.decode()
+    # and a write refuses it as expired
+    assert_envelope(client.post(f"{RESERVATIONS}{due.pk}/confirm/"), 409, "reservation_expired")
+
+    # the sweeper only tidies up: every answer stays what it was
+    assert reservation_expire_due() == 1
+    assert client.get(f"{RESERVATIONS}{due.pk}/").json() == before
+    page = staff_admin.get("/admin/stock/reservation/", {"status": "expired"})
+    assert "sweep pending" not in page.content.decode() and due.order_id in page.content.decode()

@@ -14,6 +14,8 @@ from datetime import datetime
 from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import Coalesce
 
+from ..models import ReservationStatus
+
 HOLD_EXPIRED_SQL = "reservations_hold_expired"
 
 
@@ -24,6 +26,26 @@ def hold_expired(expires_at: datetime, now: datetime) -> bool:
 def expired_holds_q(now: datetime, *, field: str = "expires_at") -> Q:
     """Rows (reservations or their lines) whose hold has expired at `now`."""
     return Q(**{f"{field}__lte": now})
+
+
+# What a reservation's status reads as at `now`: a pending hold past its expiry
+# is expired the moment it is due, in every read, before the sweeper records it
+# (the sweeper only tidies up: it gives the units back in the counters and
+# writes the ledger's `expire` movement).
+PENDING, EXPIRED = ReservationStatus.PENDING, ReservationStatus.EXPIRED
+
+
+def hold_status(status: str, expires_at: datetime, now: datetime) -> str:
+    return EXPIRED if status == PENDING and hold_expired(expires_at, now) else status
+
+
+def hold_status_q(status: str, now: datetime) -> Q:
+    """Reservations whose status reads as `status` at `now` (hold_status in a query)."""
+    if status == PENDING:
+        return Q(status=PENDING) & ~expired_holds_q(now)
+    if status == EXPIRED:
+        return Q(status=EXPIRED) | (Q(status=PENDING) & expired_holds_q(now))
+    return Q(status=status)
 
 
 # The units of a stock row `s` still counted in its `reserved` by pending lines
