@@ -4,93 +4,52 @@ by the demo user its description names, and the answer is the operation's
 documented success. Every error example is the envelope with real details,
 never a placeholder."""
 
-import io
 import json
 import re
-from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
-import yaml
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from apps.accounts.demo import DEMO_USERS
 from apps.accounts.models import User
 from apps.core.schema import REFRESH_FROM_LOGIN
 from apps.core.tests.helpers import client_for
 from apps.payments.services.webhooks import signed_headers
 
-SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[3] / "openapi.yaml").read_text())
-USERS = {
-    "customer": "customer@example.com",
-    "staff": "staff@example.com",
-    "warehouse_admin": "warehouse@example.com",
-}
-PASSWORDS = {email: password for email, password, *_ in DEMO_USERS}
-# Sequences start again from 1, as in the empty database `make run` seeds.
-FRESH_DATABASE = pytest.mark.django_db(transaction=True, reset_sequences=True)
-
-
-def _operations():
-    for path, operations in SCHEMA["paths"].items():
-        for method, operation in operations.items():
-            yield path, method, operation
-
-
-def _body_examples(operation: dict) -> dict:
-    content = (operation.get("requestBody") or {}).get("content", {})
-    return content.get("application/json", {}).get("examples", {})
-
-
-def _example(parameter: dict):
-    return next(iter(parameter["examples"].values()))["value"]
-
-
-def _url(path: str, operation: dict) -> str:
-    """The path with each parameter's example (a demo object's id on a fresh
-    `make run`), and the required query parameters' (the test below holds
-    every one to having an example)."""
-    query = {}
-    for parameter in operation.get("parameters", []):
-        if parameter["in"] == "path":
-            path = path.replace("{" + parameter["name"] + "}", str(_example(parameter)))
-        elif parameter["in"] == "query" and parameter.get("required"):
-            query[parameter["name"]] = _example(parameter)
-    return f"{path}?{urlencode(query)}" if query else path
-
-
-def _success(operation: dict) -> int:
-    return min(int(code) for code in operation["responses"] if code.startswith("2"))
-
-
-def _seed() -> None:
-    call_command("seed_demo", "--force", stdout=io.StringIO())
+from .schema import (
+    FRESH_DATABASE,
+    PASSWORDS,
+    USERS,
+    body_examples,
+    operations,
+    seed,
+    success,
+    url,
+)
 
 
 def test_every_operation_names_demo_objects_and_shows_a_body_that_works():
     missing = []
-    for path, method, operation in _operations():
+    for path, method, operation in operations():
         for parameter in operation.get("parameters", []):
             needed = parameter["in"] == "path" or parameter.get("required")
             if needed and parameter["in"] != "header" and not parameter.get("examples"):
                 missing.append(f"{method} {path}: no example of {parameter['name']}")
-        if operation.get("requestBody") and not _body_examples(operation):
+        if operation.get("requestBody") and not body_examples(operation):
             missing.append(f"{method} {path}: no request example")
     assert not missing, missing
 
 
 BODY_EXAMPLES = [
     pytest.param(path, method, operation, example, id=f"{method} {path} {name}")
-    for path, method, operation in _operations()
-    for name, example in _body_examples(operation).items()
+    for path, method, operation in operations()
+    for name, example in body_examples(operation).items()
 ]
 WITHOUT_BODY = [
     pytest.param(path, method, operation, id=f"{method} {path}")
-    for path, method, operation in _operations()
+    for path, method, operation in operations()
     if not operation.get("requestBody") and method != "get"
 ]
-READS = [(path, operation) for path, method, operation in _operations() if method == "get"]
+READS = [(path, operation) for path, method, operation in operations() if method == "get"]
 
 
 def test_the_schema_has_examples_of_each_kind():
@@ -116,7 +75,7 @@ def _done_first(operation: dict, value: dict) -> tuple[dict | bytes, dict]:
 @FRESH_DATABASE
 @pytest.mark.parametrize(("path", "method", "operation", "example"), BODY_EXAMPLES)
 def test_each_request_example_succeeds_as_written(path, method, operation, example):
-    _seed()
+    seed()
     description = example.get("description", "")
     role = re.match(r"As the demo (\w+)\.", description)
     client = client_for(User.objects.get(email=USERS[role.group(1)])) if role else APIClient()
@@ -125,13 +84,13 @@ def test_each_request_example_succeeds_as_written(path, method, operation, examp
 
     response = (
         getattr(client, method)(
-            _url(path, operation), body, content_type="application/json", **headers
+            url(path, operation), body, content_type="application/json", **headers
         )
         if isinstance(body, bytes)
-        else getattr(client, method)(_url(path, operation), body, format="json", **headers)
+        else getattr(client, method)(url(path, operation), body, format="json", **headers)
     )
 
-    assert response.status_code == _success(operation), response.content[:500]
+    assert response.status_code == success(operation), response.content[:500]
 
 
 @FRESH_DATABASE
@@ -140,32 +99,32 @@ def test_each_step_without_a_body_succeeds_for_the_demo_user_it_is_for(path, met
     """Pressed by each demo user in turn: the first the step is for succeeds;
     those before it are refused (403, or 404 for what is not theirs) and
     change nothing the next one would notice."""
-    _seed()
+    seed()
     answers = []
     for email in USERS.values():
-        response = getattr(client_for(User.objects.get(email=email)), method)(_url(path, operation))
+        response = getattr(client_for(User.objects.get(email=email)), method)(url(path, operation))
         answers.append(response.status_code)
-        if response.status_code == _success(operation):
+        if response.status_code == success(operation):
             break
         assert response.status_code in (403, 404), response.content[:500]
-    assert answers[-1] == _success(operation), answers
+    assert answers[-1] == success(operation), answers
 
 
 @FRESH_DATABASE
 def test_every_read_succeeds_for_a_demo_user():
-    _seed()
+    seed()
     clients = [client_for(User.objects.get(email=email)) for email in USERS.values()]
     failed = {}
     for path, operation in READS:
-        answers = [client.get(_url(path, operation)).status_code for client in clients]
-        if _success(operation) not in answers or set(answers) - {_success(operation), 403, 404}:
+        answers = [client.get(url(path, operation)).status_code for client in clients]
+        if success(operation) not in answers or set(answers) - {success(operation), 403, 404}:
             failed[operation["operationId"]] = answers
     assert not failed, failed
 
 
 def test_error_examples_show_the_envelope_with_real_details():
     seen = 0
-    for _, _, operation in _operations():
+    for _, _, operation in operations():
         for code, response in operation.get("responses", {}).items():
             if not code.startswith(("4", "5")):
                 continue
