@@ -1,4 +1,5 @@
-"""gunicorn serving config.wsgi under config.settings.bench, always stopped.
+"""gunicorn serving config.wsgi under config.settings.bench, and the nginx
+proxy production puts in front of it (deploy/nginx/), always stopped.
 
 Default: 5 sync workers (BENCH_WORKERS, BENCH_WORKER_CLASS, BENCH_THREADS
 override; `python -m bench --tune-workers` measures the choices again). See
@@ -8,9 +9,12 @@ bench/README.md for the figures behind the default.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
+import string
 import subprocess
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -75,12 +79,20 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(config: GunicornConfig, port: int | None = None) -> Iterator[Server]:
-    """Start gunicorn, wait for /healthz/, yield; stop it however the block ends."""
+def gunicorn(
+    config: GunicornConfig, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[Server]:
+    """Start gunicorn, wait for /healthz/, yield; stop it however the block ends.
+    `env` adds to the environment (another settings module, say)."""
     port = port or int(os.environ.get("BENCH_PORT", 0)) or free_port()
     LOG_FILE.parent.mkdir(parents=True, exist_ok=True)
     LOG_FILE.write_text("")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE, "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+        "PYTHONUNBUFFERED": "1",
+        **(env or {}),
+    }
     # Its own session: a Ctrl-C reaches the harness, which stops the server itself.
     process = subprocess.Popen(
         config.argv(f"127.0.0.1:{port}"),
@@ -99,11 +111,54 @@ def gunicorn(config: GunicornConfig, port: int | None = None) -> Iterator[Server
         _stop(process)
 
 
-def _wait_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "default.conf.template"
+
+
+@contextmanager
+def proxy(upstream: Server, port: int | None = None) -> Iterator[Server]:
+    """nginx with deploy/nginx/default.conf.template in front of `upstream`, in
+    a temporary directory of its own; stopped (by its PID) however the block ends."""
+    port = port or free_port()
+    body_limit = os.environ.get("REQUEST_BODY_MAX_BYTES", "2621440")
+    server_conf = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(
+        NGINX_PORT=f"127.0.0.1:{port}",
+        NGINX_UPSTREAM=upstream.base_url.removeprefix("http://"),
+        REQUEST_BODY_MAX_BYTES=body_limit,
+    )
+    with tempfile.TemporaryDirectory(prefix="proxy-") as directory:
+        home = Path(directory)
+        (home / "server.conf").write_text(server_conf)
+        (home / "nginx.conf").write_text(
+            f"pid {home}/nginx.pid;\nerror_log {home}/error.log warn;\n"
+            "worker_processes 1;\nevents { worker_connections 1024; }\n"
+            f"http {{\n  access_log off;\n  client_body_temp_path {home}/body;\n"
+            f"  proxy_temp_path {home}/proxy;\n  fastcgi_temp_path {home}/fastcgi;\n"
+            f"  uwsgi_temp_path {home}/uwsgi;\n  scgi_temp_path {home}/scgi;\n"
+            f"  include {home}/server.conf;\n}}\n"
+        )
+        process = subprocess.Popen(
+            [NGINX, "-p", str(home), "-c", str(home / "nginx.conf"), "-g", "daemon off;"],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            base_url = f"http://127.0.0.1:{port}"
+            _wait_healthy(process, base_url, log=home / "error.log")
+            yield Server(base_url, process.pid, upstream.config)
+        finally:
+            _stop(process)
+
+
+def _wait_healthy(process: subprocess.Popen[bytes], base_url: str, log: Path = LOG_FILE) -> None:
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {process.returncode}:\n{log_tail()}")
+            raise RuntimeError(
+                f"{process.args[0]} exited with {process.returncode}:\n{log_tail(path=log)}"
+            )
         try:
             with urllib.request.urlopen(f"{base_url}/healthz/", timeout=2) as response:
                 if response.status == 200:
@@ -111,7 +166,9 @@ def _wait_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"gunicorn not healthy after {START_TIMEOUT_S:.0f} s:\n{log_tail()}")
+    raise RuntimeError(
+        f"{process.args[0]} not healthy after {START_TIMEOUT_S:.0f} s:\n{log_tail(path=log)}"
+    )
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:

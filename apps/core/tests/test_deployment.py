@@ -87,16 +87,22 @@ def test_compose_command_matches_design_process_command(service):
     assert command == expected
 
 
-def test_compose_web_publishes_port_8000():
-    # given
-    web = _services()["web"]
+def test_compose_proxy_publishes_port_8000_and_web_is_reached_only_through_it():
+    services = _services()
+    web, proxy = services["web"], services["proxy"]
 
-    # when
-    ports = [str(port) for port in web.get("ports", [])]
-
-    # then
-    assert any(port.split(":")[-1].split("/")[0] == "8000" for port in ports), ports
-    assert "8000:8000" in ports
+    assert "ports" not in web and [str(port) for port in web["expose"]] == ["8000"]
+    assert [str(port) for port in proxy["ports"]] == ["8000:8000"]
+    assert proxy["environment"]["NGINX_UPSTREAM"] == "web:8000"
+    assert proxy["depends_on"]["web"]["condition"] == "service_healthy"
+    template = "./deploy/nginx/default.conf.template"
+    assert f"{template}:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
+    assert (REPO_ROOT / template).is_file()
+    # the proxy and the application refuse the same bodies
+    assert proxy["environment"]["REQUEST_BODY_MAX_BYTES"] == (
+        services["web"]["environment"]["REQUEST_BODY_MAX_BYTES"]
+    )
+    assert services["web"]["environment"]["DJANGO_NUM_PROXIES"] == "1"
 
 
 def test_compose_web_waits_for_migrate_completed_successfully():
