@@ -99,8 +99,9 @@ def test_compose_proxy_publishes_port_8000_and_web_is_reached_only_through_it():
     assert f"{template}:/etc/nginx/templates/default.conf.template:ro" in proxy["volumes"]
     assert (REPO_ROOT / template).is_file()
     # the proxy and the application refuse the same bodies
-    assert proxy["environment"]["REQUEST_BODY_MAX_BYTES"] == (
-        services["web"]["environment"]["REQUEST_BODY_MAX_BYTES"]
+    assert (
+        proxy["environment"]["REQUEST_BODY_MAX_BYTES"]
+        == (services["web"]["environment"]["REQUEST_BODY_MAX_BYTES"])
     )
     assert services["web"]["environment"]["DJANGO_NUM_PROXIES"] == "1"
 
