@@ -11,6 +11,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from .context import Context
 from .machine import OtherCpu, cpu_busy_percent, machine_facts, redis_version
 from .model import HttpRequest, Scenario, ScenarioFailed, Stats, get
 from .pgbench import PGBENCH, Database, run_pgbench
-from .stack import GunicornConfig, gunicorn, log_tail
+from .stack import GunicornConfig, gunicorn, log_tail, proxy
 from .wrk import WRK, run_wrk, write_requests
 
 DEFAULT_DURATION_S = 10.0
@@ -37,6 +38,7 @@ class Options:
     levels: tuple[int, ...] | None = None  # None: each scenario's own
     warmup_s: float = DEFAULT_WARMUP_S
     gunicorn: GunicornConfig = field(default_factory=GunicornConfig)
+    proxy: bool = False  # BENCH_PROXY=true: through nginx, as production serves
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Options:
@@ -47,6 +49,7 @@ class Options:
             "levels": parse_levels(env_levels) if env_levels else None,
             "warmup_s": float(os.environ.get("BENCH_WARMUP", DEFAULT_WARMUP_S)),
             "gunicorn": GunicornConfig.from_env(),
+            "proxy": os.environ.get("BENCH_PROXY", "").lower() == "true",
         }
         defaults.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**defaults)
@@ -153,9 +156,17 @@ def run(scenarios: Sequence[Scenario], options: Options, targets: Sequence[str])
     started = datetime.now(UTC)
     machine = machine_facts(options.gunicorn)
     noop_levels = sorted({c for s in scenarios for c in options.levels_of(s)})
-    log(f"gunicorn: {options.gunicorn.label}; levels {noop_levels}")
-    with tempfile.TemporaryDirectory(prefix="bench-") as tmp, gunicorn(options.gunicorn) as server:
-        ctx = Context(server.base_url, server.pid)
+    log(
+        f"gunicorn: {options.gunicorn.label}{' behind nginx' if options.proxy else ''}; "
+        f"levels {noop_levels}"
+    )
+    with (
+        tempfile.TemporaryDirectory(prefix="bench-") as tmp,
+        gunicorn(options.gunicorn) as server,
+        proxy(server) if options.proxy else nullcontext(server) as front,
+    ):
+        # Requests go to the front; the CPU measured is still gunicorn's.
+        ctx = Context(front.base_url, server.pid)
         workdir = Path(tmp)
         noop = run_scenario(ctx, NOOP, options, database, workdir, levels=tuple(noop_levels))
         results = [run_scenario(ctx, s, options, database, workdir) for s in scenarios]
@@ -169,6 +180,7 @@ def run(scenarios: Sequence[Scenario], options: Options, targets: Sequence[str])
         "load_average_end": [round(x, 2) for x in os.getloadavg()],
         "warnings": warnings,
         "warmup_s": options.warmup_s,
+        "proxy": "nginx" if options.proxy else None,
         "noop": asdict(noop),
         "scenarios": [asdict(result) for result in results],
     }

@@ -34,8 +34,12 @@ def check_cache() -> None:
 def check_broker() -> None:
     from config.celery_app import app
 
-    with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=2)
+    # One try within a second: an answer now, not retries with back-off (2.5 s
+    # a probe with Redis down) nor a wait without end on a broker that accepts
+    # and never answers.
+    timeouts = {"socket_timeout": 1, "socket_connect_timeout": 1}
+    with app.connection_for_write(transport_options=timeouts) as conn:
+        conn.ensure_connection(max_retries=0, timeout=1)
 
 
 CHECKS: dict[str, Callable[[], None]] = {

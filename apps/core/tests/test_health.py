@@ -1,3 +1,7 @@
+import contextlib
+import socket
+import threading
+
 import pytest
 from django.test import override_settings
 
@@ -81,3 +85,41 @@ def test_unsafe_request_id_is_replaced(client, bad):
     response = client.get("/healthz/", HTTP_X_REQUEST_ID=bad)
     assert response["X-Request-ID"] != bad
     assert len(response["X-Request-ID"]) == 32
+
+
+class _SilentServer:
+    """A TCP port that accepts connections, counts them and never answers."""
+
+    def __init__(self):
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        self.accepted = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        with contextlib.suppress(OSError):
+            while True:
+                self.accepted.append(self.sock.accept()[0])
+
+    def close(self):
+        self.sock.close()
+        for conn in self.accepted:
+            conn.close()
+
+
+@pytest.mark.django_db
+def test_readyz_tries_a_silent_broker_once_without_backing_off(client, monkeypatch):
+    # given a broker that accepts connections and never answers (before, the
+    # check retried after a 2 s back-off: readyz took 2.5 s a call with Redis down)
+    silent = _SilentServer()
+    monkeypatch.setattr(celery_app.conf, "broker_url", f"redis://127.0.0.1:{silent.port}/0")
+    try:
+        response = client.get("/readyz/")
+    finally:
+        silent.close()
+    # then one connection, given up after the check's own timeout
+    assert response.status_code == 503
+    assert response.json()["error"]["details"]["broker"].startswith("error:")
+    assert len(silent.accepted) == 1
