@@ -21,6 +21,7 @@ help:
 	@echo "make lint     ruff check + format check + the apps' import contracts"
 	@echo "make format   apply ruff's fixes and formatting"
 	@echo "make schema   regenerate openapi.yaml"
+	@echo "make chaos    break the real stack on purpose, one fault at a time (bench/chaos.py)"
 	@echo "make install  set-up only: Poetry, .venv/, dependencies (safe to run twice)"
 
 # Poetry lives in its own virtualenv so it never mixes with the project's.
@@ -58,7 +59,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-reports bench-settlement bench-seed bench-inprocess
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-reports bench-settlement bench-seed bench-inprocess chaos
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -99,6 +100,11 @@ bench-reports: install
 bench-settlement: install
 	$(PY) -m bench companies
 	$(PY) -m bench.settlement
+
+# The real stack broken on purpose, one fault at a time (bench/chaos.py): its own
+# PostgreSQL cluster and Redis on spare ports; about five minutes.
+chaos: install
+	$(PY) -m bench.chaos
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)

@@ -1,0 +1,180 @@
+"""A PostgreSQL cluster and a Redis of their own, on spare ports in a temporary
+directory, for runs that stop, kill and restart them (`make chaos`). The shared
+services of the machine are never touched; only processes started here are
+signalled, by their PID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .stack import free_port
+
+PG_BIN = Path(
+    os.environ.get("PG_BIN")
+    or next(
+        (str(path) for path in sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)),
+        "/usr/lib/postgresql/15/bin",
+    )
+)
+REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+
+
+def _as_postgres(argv: list[str]) -> list[str]:
+    """initdb and postgres refuse to run as root: run them as the postgres user."""
+    if os.geteuid() == 0:
+        return ["runuser", "-u", "postgres", "--", *argv]
+    return argv
+
+
+@dataclass
+class PrivatePostgres:
+    home: Path
+    port: int = field(default_factory=free_port)
+
+    @property
+    def data(self) -> Path:
+        return self.home / "data"
+
+    @property
+    def url(self) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/chaos"
+
+    def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            _as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(self.data), *args]),
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
+
+    def init(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.home, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]
+            ),
+            capture_output=True,
+            check=True,
+            timeout=120,
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
+            " -c max_connections=200 -c fsync=off -c synchronous_commit=off"
+        )
+        (self.home / "options").write_text(options)
+
+    def start(self) -> None:
+        options = (self.home / "options").read_text()
+        self._ctl("-o", options, "-l", str(self.home / "postgres.log"), "-w", "start")
+
+    def stop(self, mode: str = "fast") -> None:
+        self._ctl("-m", mode, "-w", "stop", check=False)
+
+    def restart(self, mode: str = "fast") -> None:
+        self.stop(mode)
+        self.start()
+
+    def create_database(self) -> None:
+        subprocess.run(
+            [
+                str(PG_BIN / "createdb"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                "postgres",
+                "chaos",
+            ],
+            check=True,
+            timeout=30,
+        )
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    with tempfile.TemporaryDirectory(prefix="chaos-pg-") as directory:
+        if os.geteuid() == 0:
+            shutil.chown(directory, "postgres", "postgres")
+        postgres = PrivatePostgres(Path(directory) / "pg")
+        postgres.init()
+        postgres.start()
+        try:
+            postgres.create_database()
+            yield postgres
+        finally:
+            postgres.stop("immediate")
+
+
+@dataclass
+class PrivateRedis:
+    home: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [
+                REDIS_SERVER,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.home),
+                "--logfile",
+                "redis.log",
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            probe = subprocess.run(
+                ["redis-cli", "-p", str(self.port), "ping"], capture_output=True, text=True
+            )
+            if probe.stdout.strip() == "PONG":
+                return
+            time.sleep(0.1)
+        raise RuntimeError("the private Redis did not start")
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash: what it held (locks, the cache) is gone."""
+        if self.process is not None and self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+@contextmanager
+def private_redis() -> Iterator[PrivateRedis]:
+    with tempfile.TemporaryDirectory(prefix="chaos-redis-") as directory:
+        redis = PrivateRedis(Path(directory))
+        redis.start()
+        try:
+            yield redis
+        finally:
+            redis.kill()
