@@ -101,3 +101,19 @@ def run_on_embedded_default(
         text=True,
         timeout=180,
     )
+
+
+def gunicorn_on_test_database(workers: int = 2):
+    """gunicorn serving this test run's database and Redis in processes of its
+    own (a context manager yielding the server; stopped by its PID). For tests
+    that need the real serving stack: a test using it is transactional."""
+    from bench.stack import GunicornConfig, gunicorn
+
+    database = connection.settings_dict
+    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
+    env = {
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "TEST_DATABASE_URL": url,
+        "TEST_REDIS_URL": settings.REDIS_URL,
+    }
+    return gunicorn(GunicornConfig(workers=workers), env=env)

@@ -15,9 +15,9 @@ import urllib.request
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
-from bench.stack import NGINX, GunicornConfig, gunicorn, proxy
+from apps.core.testing import gunicorn_on_test_database
+from bench.stack import NGINX, proxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,11 +35,7 @@ def _nginx_installed():
 @pytest.fixture
 def app():
     """gunicorn with two sync workers on the test database."""
-    database = connection.settings_dict
-    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings.test", "TEST_DATABASE_URL": url}
-    env["TEST_REDIS_URL"] = settings.REDIS_URL
-    with gunicorn(GunicornConfig(workers=2), env=env) as server:
+    with gunicorn_on_test_database(workers=2) as server:
         yield server
 
 

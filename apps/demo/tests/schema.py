@@ -11,7 +11,8 @@ from django.core.management import call_command
 
 from apps.accounts.demo import DEMO_USERS
 
-SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[3] / "openapi.yaml").read_text())
+ROOT = Path(__file__).resolve().parents[3]
+SCHEMA = yaml.safe_load((ROOT / "openapi.yaml").read_text())
 USERS = {
     "customer": "customer@example.com",
     "staff": "staff@example.com",
