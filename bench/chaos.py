@@ -44,10 +44,9 @@ from apps.core.demo import MUG
 
 from . import ROOT
 from .private import private_postgres, private_redis
-from .stack import GunicornConfig, free_port, gunicorn, proxy
+from .stack import GunicornConfig, celery, free_port, gunicorn, kill_group, proxy
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
-CELERY = str(ROOT / ".venv" / "bin" / "celery")
 PASSWORD = "Chaos-pass-2026"
 ENDED = {"confirm": "confirmed", "cancel": "cancelled"}
 
@@ -112,15 +111,8 @@ class Stack:
         self.web_exits.close()
 
     def _celery(self, *args: str) -> subprocess.Popen:
-        return subprocess.Popen(
-            [CELERY, "-A", "config", *args, "--loglevel", "WARNING"],
-            cwd=ROOT,
-            env={**os.environ, **self.env},
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.workdir / f"{args[0]}.log", "ab"),
-            start_new_session=True,
-        )
+        log = self.workdir / f"{args[0]}.log"
+        return celery(*args, "--loglevel", "WARNING", env=self.env, log=log)
 
     def start_worker(self) -> None:
         self.worker = self._celery("worker", "-Q", "celery,batch", "--concurrency", "2")
@@ -139,13 +131,6 @@ class Stack:
         done = self.manage("audit")
         lines = (done.stdout + done.stderr).strip().splitlines()
         return done.returncode == 0, lines[-1] if lines else "(no output)"
-
-
-def kill_group(process: subprocess.Popen | None) -> None:
-    if process is not None and process.poll() is None:
-        with suppress(ProcessLookupError, PermissionError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)
 
 
 # --- the load --------------------------------------------------------------------

@@ -34,8 +34,9 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from . import ROOT, SETTINGS_MODULE
+from . import SETTINGS_MODULE
 from .runner import log
+from .stack import celery, kill_group
 
 DATABASE_URL = os.environ.get(
     "BENCH_SETTLEMENT_DATABASE_URL",
@@ -161,26 +162,15 @@ def _statement_alone() -> tuple[float, int, dict]:
 
     from apps.companies.models import SETTLEMENT_FIGURES as FIGURES
     from apps.companies.periods import period_of
-    from apps.companies.services.settlement import SETTLE_SQL
+    from apps.companies.services.settlement import _settle as settle_range
 
     period = period_of(NOVEMBER)
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT MIN(id), MAX(id) FROM companies_company")
         first, last = cursor.fetchone()
         started = time.perf_counter()
-        cursor.execute(
-            SETTLE_SQL,
-            {
-                "first": first,
-                "last": last,
-                "period": period.month,
-                "starts_at": period.starts_at,
-                "ends_at": period.ends_at,
-                "run": None,
-                "now": datetime.now(UTC),
-            },
-        )
-        seconds, rows = time.perf_counter() - started, cursor.rowcount
+        rows = settle_range(period, first=first, last=last, run_id=None)
+        seconds = time.perf_counter() - started
         cursor.execute(
             "SELECT "
             + ", ".join(f"SUM({name})" for name in FIGURES)
@@ -206,34 +196,16 @@ def _clear() -> None:
 
 
 def _worker(processes: int, log_file: Path) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
-        "BENCH_DATABASE_URL": DATABASE_URL,
-        "REPORTS_TIME_ZONE": "UTC",
-    }
-    return subprocess.Popen(
-        [
-            str(ROOT / ".venv" / "bin" / "celery"),
-            "-A",
-            "config",
-            "worker",
-            "-Q",
-            "batch",
-            "--concurrency",
-            str(processes),
-            "--loglevel",
-            "WARNING",
-            "--without-gossip",
-            "--without-mingle",
-            "-n",
-            f"bench-settlement-{processes}@%h",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log_file.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    return celery(
+        "worker",
+        *("-Q", "batch", "--concurrency", str(processes), "--loglevel", "WARNING"),
+        *("--without-gossip", "--without-mingle", "-n", f"bench-settlement-{processes}@%h"),
+        env={
+            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+            "BENCH_DATABASE_URL": DATABASE_URL,
+            "REPORTS_TIME_ZONE": "UTC",
+        },
+        log=log_file,
     )
 
 
@@ -265,8 +237,7 @@ def _run(processes: int, log_file: Path) -> tuple[float, dict, int]:
             raise SystemExit(f"the run ended {run.status}; see {log_file}")
         return seconds, run.totals, run.chunks_total
     finally:
-        os.killpg(worker.pid, signal.SIGTERM)
-        worker.wait(60)
+        kill_group(worker, signal.SIGTERM)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -78,6 +78,41 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def spawn(
+    argv: list[str], *, env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A process of the stack in its own session (a Ctrl-C reaches the harness,
+    which stops it itself; `kill_group` stops it and its children, nothing
+    else), from the repository root, its output appended to `log` or dropped."""
+    output = log.open("ab") if log is not None else subprocess.DEVNULL
+    try:
+        return subprocess.Popen(
+            argv,
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    finally:
+        if log is not None:
+            output.close()
+
+
+def celery(*args: str, env: dict[str, str], log: Path | None = None) -> subprocess.Popen[bytes]:
+    """`celery -A config *args` (a worker, beat) with `env` added to the environment."""
+    celery_bin = str(ROOT / ".venv" / "bin" / "celery")
+    return spawn([celery_bin, "-A", "config", *args], env={**os.environ, **env}, log=log)
+
+
+def kill_group(process: subprocess.Popen | None, sig: signal.Signals = signal.SIGKILL) -> None:
+    """`sig` to a spawned process and its children, then wait for it."""
+    if process is not None and process.poll() is None:
+        _signal_group(process.pid, sig)
+        process.wait(timeout=30)
+
+
 @contextmanager
 def gunicorn(
     config: GunicornConfig, port: int | None = None, env: dict[str, str] | None = None
@@ -93,16 +128,7 @@ def gunicorn(
         "PYTHONUNBUFFERED": "1",
         **(env or {}),
     }
-    # Its own session: a Ctrl-C reaches the harness, which stops the server itself.
-    process = subprocess.Popen(
-        config.argv(f"127.0.0.1:{port}"),
-        cwd=ROOT,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = spawn(config.argv(f"127.0.0.1:{port}"), env=env)
     try:
         base_url = f"http://127.0.0.1:{port}"
         _wait_healthy(process, base_url)
@@ -137,12 +163,8 @@ def proxy(upstream: Server, port: int | None = None) -> Iterator[Server]:
             f"  uwsgi_temp_path {home}/uwsgi;\n  scgi_temp_path {home}/scgi;\n"
             f"  include {home}/server.conf;\n}}\n"
         )
-        process = subprocess.Popen(
-            [NGINX, "-p", str(home), "-c", str(home / "nginx.conf"), "-g", "daemon off;"],
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
+        process = spawn(
+            [NGINX, "-p", str(home), "-c", str(home / "nginx.conf"), "-g", "daemon off;"]
         )
         try:
             base_url = f"http://127.0.0.1:{port}"

@@ -103,17 +103,22 @@ def run_on_embedded_default(
     )
 
 
-def gunicorn_on_test_database(workers: int = 2):
-    """gunicorn serving this test run's database and Redis in processes of its
-    own (a context manager yielding the server; stopped by its PID). For tests
-    that need the real serving stack: a test using it is transactional."""
-    from bench.stack import GunicornConfig, gunicorn
-
+def env_of_test_database() -> dict[str, str]:
+    """The environment of a process (gunicorn, a Celery worker) that works on
+    this test run's database and Redis; a test starting one is transactional,
+    so that the process sees what the test wrote."""
     database = connection.settings_dict
-    url = f"postgres://{database['USER']}@{database['HOST']}:{database['PORT']}/{database['NAME']}"
-    env = {
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    return {
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "TEST_DATABASE_URL": url,
+        "TEST_DATABASE_URL": f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}",
         "TEST_REDIS_URL": settings.REDIS_URL,
     }
-    return gunicorn(GunicornConfig(workers=workers), env=env)
+
+
+def gunicorn_on_test_database(workers: int = 2):
+    """gunicorn on this test run's database (a context manager yielding the
+    server; stopped by its PID)."""
+    from bench.stack import GunicornConfig, gunicorn
+
+    return gunicorn(GunicornConfig(workers=workers), env=env_of_test_database())

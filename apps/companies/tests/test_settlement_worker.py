@@ -3,7 +3,6 @@ and database): a worker killed mid-chunk, started again, and the run completes
 with every company settled exactly once."""
 
 import contextlib
-import os
 import signal
 import subprocess
 import sys
@@ -13,7 +12,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from django.conf import settings as django_settings
 from django.db import connection
 
 from apps.accounts.tests.helpers import UserFactory
@@ -21,6 +19,8 @@ from apps.companies.models import ChunkStatus, Settlement, SettlementChunk, Sett
 from apps.companies.periods import period_of
 from apps.companies.services import settlement_run_start, settlement_runs_resume
 from apps.companies.tests.helpers import october_companies, settlement_key_held
+from apps.core.testing import env_of_test_database
+from bench.stack import celery, kill_group
 from config.celery_app import app
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,50 +30,16 @@ NOVEMBER = period_of(datetime(2026, 11, 1).date())
 COMPANIES = 12
 
 
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
 def _start_worker(log: Path) -> subprocess.Popen:
     """A worker of the batch queue, one process at a time, in its own process
     group (so that it and its child are killed together, and nothing else)."""
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "TEST_DATABASE_URL": _database_url(),
-        "TEST_REDIS_URL": django_settings.REDIS_URL,
-    }
-    command = [
-        str(ROOT / ".venv" / "bin" / "celery"),
-        "-A",
-        "config",
+    return celery(
         "worker",
-        "-Q",
-        "batch",
-        "--concurrency",
-        "1",
-        "--loglevel",
-        "INFO",
-        "--without-gossip",
-        "--without-mingle",
-        "-n",
-        f"settle-test-{uuid.uuid4().hex[:8]}@%h",
-    ]
-    return subprocess.Popen(
-        command,
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("ab"),
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        *("-Q", "batch", "--concurrency", "1", "--loglevel", "INFO"),
+        *("--without-gossip", "--without-mingle", "-n", f"settle-test-{uuid.uuid4().hex[:8]}@%h"),
+        env=env_of_test_database(),
+        log=log,
     )
-
-
-def _stop(worker: subprocess.Popen, sig=signal.SIGKILL) -> None:
-    if worker.poll() is None:
-        os.killpg(worker.pid, sig)
-        worker.wait(30)
 
 
 def _wait_for(what, condition, timeout: float = 90.0) -> None:
@@ -126,7 +92,7 @@ def test_a_worker_killed_mid_chunk_and_started_again_settles_every_company_once(
         _wait_for("the worker to wait inside the sixth chunk", stuck_mid_chunk)
 
         # when the worker is killed mid-chunk (its transaction dies with it)
-        _stop(first)
+        kill_group(first)
         blocker.rollback()
         run.refresh_from_db()
         assert run.status == "running" and run.companies_done == 5
@@ -152,9 +118,8 @@ def test_a_worker_killed_mid_chunk_and_started_again_settles_every_company_once(
         sys.stderr.write(log.read_text(errors="replace")[-5000:])
         raise
     finally:
-        _stop(first)
-        if second is not None:
-            _stop(second, signal.SIGTERM)
+        kill_group(first)
+        kill_group(second, signal.SIGTERM)
         blocker.close()
 
 
