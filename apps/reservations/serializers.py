@@ -82,17 +82,17 @@ class ReservationOutputSerializer(serializers.ModelSerializer):
         )
     )
     def get_expired_at(self, reservation: Reservation) -> str | None:
-        expired = self.get_status(reservation) == EXPIRED
-        return iso_datetime(reservation.expires_at if expired else None)
+        return _expired_at(reservation, self.get_status(reservation))
 
     def to_representation(self, reservation: Reservation) -> dict:
         """What the declared fields render (they document the schema), without
         building a field per attribute on every response: this is the hot path
         of reserve, confirm and cancel. A test keeps the two identical."""
+        status = self.get_status(reservation)  # one clock for status and expired_at
         return {
             "id": str(reservation.id),
             "order_id": reservation.order_id,
-            "status": self.get_status(reservation),
+            "status": status,
             "expires_at": iso_datetime(reservation.expires_at),
             "lines": [
                 {
@@ -106,5 +106,10 @@ class ReservationOutputSerializer(serializers.ModelSerializer):
             "created_at": iso_datetime(reservation.created_at),
             "confirmed_at": iso_datetime(reservation.confirmed_at),
             "cancelled_at": iso_datetime(reservation.cancelled_at),
-            "expired_at": self.get_expired_at(reservation),
+            "expired_at": _expired_at(reservation, status),
         }
+
+
+def _expired_at(reservation: Reservation, status: str) -> str | None:
+    """When it stopped holding stock (its due time), once it reads expired."""
+    return iso_datetime(reservation.expires_at if status == EXPIRED else None)
