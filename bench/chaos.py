@@ -44,7 +44,7 @@ from apps.core.demo import MUG
 
 from . import ROOT
 from .private import private_postgres, private_redis
-from .stack import GunicornConfig, celery, free_port, gunicorn, kill_group, proxy
+from .stack import GunicornConfig, SlowClients, celery, free_port, gunicorn, kill_group, proxy
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
 PASSWORD = "Chaos-pass-2026"
@@ -335,21 +335,9 @@ def fault_beat_stopped(stack: Stack) -> str:
 
 
 def fault_slow_clients(stack: Stack) -> str:
-    import socket
-
-    port = int(stack.front.base_url.rsplit(":", 1)[1])
-    sockets = []
-    for _ in range(50):
-        sock = socket.create_connection(("127.0.0.1", port))
-        sock.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        sockets.append(sock)
-    for _ in range(12):
-        time.sleep(1)
-        for sock in sockets:
-            with suppress(OSError):
-                sock.sendall(b"X-Slow: 1\r\n")
-    for sock in sockets:
-        sock.close()
+    slow = SlowClients(int(stack.front.base_url.rsplit(":", 1)[1]))
+    time.sleep(12)
+    slow.close()
     return "50 clients trickling their headers for 12 s"
 
 

@@ -15,6 +15,7 @@ import socket
 import string
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -216,3 +217,30 @@ def log_tail(lines: int = 30, path: Path = LOG_FILE) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no gunicorn log)"
+
+
+class SlowClients:
+    """`count` clients that send the start of a request's headers, then a
+    header line a second, and never finish (until `close`)."""
+
+    def __init__(self, port: int, count: int = 50):
+        self.sockets = []
+        for _ in range(count):
+            sock = socket.create_connection(("127.0.0.1", port))
+            sock.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            self.sockets.append(sock)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._trickle, daemon=True)
+        self.thread.start()
+
+    def _trickle(self) -> None:
+        while not self.stop.wait(1):
+            for sock in self.sockets:
+                with suppress(OSError):  # dropped: what a proxy's timeout does
+                    sock.sendall(b"X-Slow: 1\r\n")
+
+    def close(self) -> None:
+        self.stop.set()
+        self.thread.join()
+        for sock in self.sockets:
+            sock.close()

@@ -2,7 +2,6 @@
 logged once per outage; any other database error is not an outage."""
 
 import logging
-import socket
 
 import pytest
 import redis
@@ -12,13 +11,7 @@ from apps.accounts.models import User
 from apps.accounts.tests.helpers import UserFactory
 from apps.core.outages import RETRY_AFTER_SECONDS, dependency_down
 from apps.core.tests.helpers import assert_envelope, client_for
-
-
-def _closed_port() -> int:
-    """A port nothing listens on: connecting is refused at once."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from bench.stack import free_port  # a port nothing listens on: connecting is refused
 
 
 class _Database:
@@ -30,7 +23,7 @@ class _Database:
 
     def down(self):
         connection.close()
-        connection.settings_dict["PORT"] = _closed_port()
+        connection.settings_dict["PORT"] = free_port()
 
     def up(self):
         connection.close()
@@ -110,7 +103,7 @@ def test_other_database_errors_are_not_outages():
 
 
 def test_a_redis_that_does_not_answer_is_an_outage_of_redis():
-    client = redis.Redis(host="127.0.0.1", port=_closed_port(), socket_connect_timeout=0.5)
+    client = redis.Redis(host="127.0.0.1", port=free_port(), socket_connect_timeout=0.5)
     with pytest.raises(redis.exceptions.ConnectionError) as refused:
         client.ping()
     assert dependency_down(refused.value) == "redis"

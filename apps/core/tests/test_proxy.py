@@ -3,12 +3,10 @@ proxy of deploy/nginx/ (both started here on spare ports, stopped by PID).
 Slow clients cannot take the service down, limits are answered in the API's
 envelope, and a dead application is a 503, not a bare 502."""
 
-import contextlib
 import json
 import os
 import re
 import socket
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -17,11 +15,9 @@ import pytest
 from django.conf import settings
 
 from apps.core.testing import gunicorn_on_test_database
-from bench.stack import NGINX, proxy
+from bench.stack import NGINX, SlowClients, proxy
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-SLOW_CLIENTS = 50
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -43,32 +39,6 @@ def _port(server) -> int:
     return int(server.base_url.rsplit(":", 1)[1])
 
 
-class _SlowClients:
-    """Clients that send their headers a line a second and never finish."""
-
-    def __init__(self, port: int, count: int = SLOW_CLIENTS):
-        self.sockets = []
-        for _ in range(count):
-            sock = socket.create_connection(("127.0.0.1", port))
-            sock.sendall(b"GET /healthz/ HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-            self.sockets.append(sock)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._trickle, daemon=True)
-        self.thread.start()
-
-    def _trickle(self):
-        while not self.stop.wait(1):
-            for sock in self.sockets:
-                with contextlib.suppress(OSError):  # dropped: what a proxy's timeout does
-                    sock.sendall(b"X-Slow: 1\r\n")
-
-    def close(self):
-        self.stop.set()
-        self.thread.join()
-        for sock in self.sockets:
-            sock.close()
-
-
 def _answers(url: str, tries: int, timeout: float = 2.0) -> list[int | str]:
     answers = []
     for _ in range(tries):
@@ -85,7 +55,7 @@ def _answers(url: str, tries: int, timeout: float = 2.0) -> list[int | str]:
 
 def test_fifty_slow_clients_pin_bare_gunicorn_but_not_the_proxy(app):
     # without the proxy, two sync workers are held by the first two slow clients
-    slow = _SlowClients(_port(app))
+    slow = SlowClients(_port(app))
     try:
         bare = _answers(f"{app.base_url}/healthz/", tries=2)
     finally:
@@ -93,7 +63,7 @@ def test_fifty_slow_clients_pin_bare_gunicorn_but_not_the_proxy(app):
     assert 200 not in bare, bare
 
     with proxy(app) as front:
-        slow = _SlowClients(_port(front))
+        slow = SlowClients(_port(front))
         try:
             health = _answers(f"{front.base_url}/healthz/", tries=6)
             real = _answers(f"{front.base_url}/api/v1/products/?page_size=5", tries=3)
