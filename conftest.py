@@ -1,6 +1,15 @@
-"""Before any test: the suite needs the real PostgreSQL and Redis. Say so clearly."""
+"""Before any test: the suite needs the real PostgreSQL and Redis. Say so clearly.
+
+TEST_THROUGH_PGBOUNCER=true runs the suite through a PgBouncer of its own in
+transaction mode (bench/private.py), as production runs behind one: the test
+database is made directly, then every connection of the tests, and of the
+servers and workers they start, goes through the pooler."""
+
+import os
 
 import pytest
+
+THROUGH_PGBOUNCER = os.environ.get("TEST_THROUGH_PGBOUNCER", "").lower() == "true"
 
 
 def _unreachable_services() -> list[str]:
@@ -41,3 +50,30 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             "at running servers.",
             returncode=3,
         )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    if not THROUGH_PGBOUNCER:
+        yield
+        return
+    from django.conf import settings
+    from django.db import connections
+
+    from bench.private import private_pgbouncer
+
+    database = connections["default"].settings_dict
+    direct = (database["HOST"], database["PORT"])
+    with private_pgbouncer(
+        upstream_port=int(database["PORT"] or 5432), upstream_host=database["HOST"] or "127.0.0.1"
+    ) as bouncer:
+        connections.close_all()
+        database["HOST"], database["PORT"] = "127.0.0.1", str(bouncer.port)
+        database["DISABLE_SERVER_SIDE_CURSORS"] = True
+        settings.DATABASE_TRANSACTION_POOLING = True
+        try:
+            yield
+        finally:
+            connections.close_all()
+            database["HOST"], database["PORT"] = direct
+            settings.DATABASE_TRANSACTION_POOLING = False

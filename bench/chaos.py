@@ -115,7 +115,7 @@ class Stack:
         return celery(*args, "--loglevel", "WARNING", env=self.env, log=log)
 
     def start_worker(self) -> None:
-        self.worker = self._celery("worker", "-Q", "celery,batch", "--concurrency", "2")
+        self.worker = self._celery("worker", "-Q", "sweeps,batch,celery", "--concurrency", "2")
         self.exits.callback(kill_group, self.worker)
 
     def start_beat(self) -> None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
+import string
 import subprocess
 import tempfile
 import time
@@ -17,6 +19,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import ROOT
 from .stack import free_port
 
 PG_BIN = Path(
@@ -27,6 +30,9 @@ PG_BIN = Path(
     )
 )
 REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
+PGBOUNCER = shutil.which("pgbouncer") or (
+    "/usr/sbin/pgbouncer" if Path("/usr/sbin/pgbouncer").exists() else None
+)
 
 
 def _as_postgres(argv: list[str]) -> list[str]:
@@ -178,3 +184,98 @@ def private_redis() -> Iterator[PrivateRedis]:
             yield redis
         finally:
             redis.kill()
+
+
+@dataclass
+class PrivatePgBouncer:
+    """PgBouncer (Debian's, 1.18) in transaction mode in front of a PostgreSQL
+    server, on a spare port, with the settings deploy/pgbouncer/pgbouncer.ini
+    gives production: `connect_query` sets what apps/core/db.py sets per session
+    on each server connection, since a client's SET would stay on whichever
+    server connection ran it."""
+
+    home: Path
+    upstream_port: int
+    upstream_host: str = "127.0.0.1"
+    pool_size: int = 40
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen | None = None
+
+    def url(self, database: str) -> str:
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def write_config(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "userlist.txt").write_text('"postgres" ""\n')
+        template = (ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini").read_text()
+        config = string.Template(template).substitute(
+            DATABASE_HOST=self.upstream_host,
+            DATABASE_PORT=self.upstream_port,
+            LISTEN_PORT=self.port,
+            POOL_SIZE=self.pool_size,
+            LISTEN_ADDR="127.0.0.1",
+            AUTH_TYPE="trust",
+            AUTH_FILE=self.home / "userlist.txt",
+            ADMIN_USER="postgres",
+        )
+        path = self.home / "pgbouncer.ini"
+        path.write_text(config)
+        if os.geteuid() == 0:
+            for entry in (self.home, *self.home.iterdir()):
+                shutil.chown(entry, "postgres", "postgres")
+        return path
+
+    def start(self) -> None:
+        config = self.home / "pgbouncer.ini"
+        if not config.exists():
+            config = self.write_config()
+        self.process = subprocess.Popen(
+            _as_postgres([PGBOUNCER, str(config)]),
+            stdin=subprocess.DEVNULL,
+            stdout=(self.home / "pgbouncer.log").open("ab"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    "PgBouncer exited: " + (self.home / "pgbouncer.log").read_text()[-2000:]
+                )
+            with suppress(OSError), socket.create_connection(("127.0.0.1", self.port), 0.2):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("PgBouncer did not start")
+
+    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Only the process started here (runuser's group), by its PID."""
+        if self.process is not None and self.process.poll() is None:
+            with suppress(ProcessLookupError):
+                os.killpg(self.process.pid, sig)
+            self.process.wait(timeout=10)
+
+    def restart(self) -> None:
+        self.kill()
+        self.start()
+
+
+@contextmanager
+def private_pgbouncer(
+    upstream_port: int, upstream_host: str = "127.0.0.1", pool_size: int = 40
+) -> Iterator[PrivatePgBouncer]:
+    if not PGBOUNCER:
+        raise RuntimeError("PgBouncer is not installed (Debian's package pgbouncer)")
+    with tempfile.TemporaryDirectory(prefix="pgbouncer-") as directory:
+        if os.geteuid() == 0:
+            shutil.chown(directory, "postgres", "postgres")
+        bouncer = PrivatePgBouncer(
+            Path(directory) / "pgbouncer",
+            upstream_port=upstream_port,
+            upstream_host=upstream_host,
+            pool_size=pool_size,
+        )
+        bouncer.start()
+        try:
+            yield bouncer
+        finally:
+            bouncer.kill(signal.SIGTERM)

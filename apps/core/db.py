@@ -20,11 +20,16 @@ statistics made it expect thousands of lines per reservation (24 ms of server
 CPU per reserve and cancel, in a bench run, instead of 1).
 
 Only for statements whose text is fixed (the parameters vary, not the SQL).
-Behind PgBouncer in transaction mode, this needs PgBouncer >= 1.21 with
-`max_prepared_statements` set (protocol-level prepared statements).
+
+With DATABASE_TRANSACTION_POOLING (PgBouncer in transaction mode, whose 1.18
+cannot follow a prepared statement from one server connection to the next),
+neither applies: `prepared_cursor()` is Django's own cursor, and the pooler sets
+`jit = off` on its server connections (deploy/pgbouncer/pgbouncer.ini), since a
+SET sent here would stay on whichever server connection ran it.
 """
 
 import psycopg
+from django.conf import settings
 from django.db import connection
 
 SESSION_SETTINGS = (("plan_cache_mode", "force_generic_plan"), ("jit", "off"))
@@ -32,7 +37,7 @@ SESSION_SETTINGS = (("plan_cache_mode", "force_generic_plan"), ("jit", "off"))
 
 def configure_session(sender, connection, **kwargs) -> None:
     """connection_created receiver (registered in CoreConfig.ready)."""
-    if connection.vendor == "postgresql":
+    if connection.vendor == "postgresql" and not settings.DATABASE_TRANSACTION_POOLING:
         calls = ", ".join("set_config(%s, %s, false)" for _ in SESSION_SETTINGS)
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT {calls}", [v for pair in SESSION_SETTINGS for v in pair])
@@ -57,8 +62,9 @@ def prepared_cursor():
 
     While queries are recorded (DEBUG, assertNumQueries, `bench --show-sql`) it
     is Django's own cursor: the same statements, unprepared, so that the record
-    shows each with its values, ready to EXPLAIN."""
-    if connection.queries_logged:
+    shows each with its values, ready to EXPLAIN. Behind a transaction pooler it
+    is Django's own cursor too."""
+    if connection.queries_logged or settings.DATABASE_TRANSACTION_POOLING:
         return connection.cursor()
     connection.close_if_health_check_failed()
     connection.ensure_connection()

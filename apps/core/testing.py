@@ -113,6 +113,7 @@ def env_of_test_database() -> dict[str, str]:
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "TEST_DATABASE_URL": f"postgres://{database['USER']}@{host}:{port}/{database['NAME']}",
         "TEST_REDIS_URL": settings.REDIS_URL,
+        "DATABASE_TRANSACTION_POOLING": str(settings.DATABASE_TRANSACTION_POOLING).lower(),
     }
 
 

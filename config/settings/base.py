@@ -108,6 +108,23 @@ STORAGES = {
 
 # --- Database ---------------------------------------------------------------
 
+# Behind PgBouncer (or another pooler) in transaction mode, a connection is the
+# server's for one transaction only: no server-side prepared statements, cursors
+# or session settings (apps/core/db.py; README, "PgBouncer").
+DATABASE_TRANSACTION_POOLING = env.bool("DATABASE_TRANSACTION_POOLING", default=False)
+
+
+def postgresql_database(config: dict, *, conn_max_age: int, connect_timeout: int) -> dict:
+    """A DATABASES entry on PostgreSQL: Django's backend with the health check of
+    apps/core/postgresql, and what transaction pooling rules out turned off."""
+    config["ENGINE"] = "apps.core.postgresql"
+    config["CONN_MAX_AGE"] = conn_max_age
+    config["CONN_HEALTH_CHECKS"] = True
+    config["DISABLE_SERVER_SIDE_CURSORS"] = DATABASE_TRANSACTION_POOLING
+    config.setdefault("OPTIONS", {}).setdefault("connect_timeout", connect_timeout)
+    return config
+
+
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
@@ -123,12 +140,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
 else:
-    # Django's PostgreSQL backend, with the health check of apps/core/postgresql.
-    DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
-        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    postgresql_database(
+        DATABASES["default"],
+        conn_max_age=env.int("DATABASE_CONN_MAX_AGE", default=60),
+        connect_timeout=env.int("DATABASE_CONNECT_TIMEOUT", default=5),
     )
 EMBEDDED_DATABASE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 # A persistent connection idle longer than this is checked (SELECT 1) before the
@@ -176,13 +191,46 @@ CELERY_TASK_ALWAYS_EAGER = env.bool(
     "CELERY_TASK_ALWAYS_EAGER", default=CELERY_BROKER_URL.startswith("memory://")
 )
 CELERY_TASK_EAGER_PROPAGATES = False
-# Long batch work (a month's settlement) goes to its own queue. A worker started
-# without -Q consumes both; `celery -A config worker -Q batch` gives the batch
-# its own processes, and `-Q celery` keeps the others off it, so it never delays
-# the expiry sweeps or the payment reconciler (docker-compose.yml does both).
-CELERY_TASK_QUEUES = (Queue("celery"), Queue("batch"))
+# Queues by kind, so that no kind of work waits behind another:
+# - sweeps: what keeps holds, coupon issues, points and payments right on time
+#   (every few seconds to a minute, each run short and bounded);
+# - batch: reports, alerts and a month's settlement (minutes of set-based SQL);
+# - celery: housekeeping (purges) and anything not routed.
+# A worker started without -Q consumes all three; docker-compose.yml gives each
+# its own processes, so a long settlement never delays an expiry sweep.
+# Every task is idempotent (a re-run finds nothing left to do, or upserts the
+# same rows), so messages are acknowledged after the task (acks_late) and a
+# task whose worker died is delivered again. Its time limit (soft: an exception
+# in the task, which rolls its transaction back; hard: the child is killed 30 s
+# later) stays far below the Redis broker's visibility timeout.
+_TASKS = {  # name: (queue, soft time limit in seconds)
+    "apps.reservations.tasks.reservation_expire_due_task": ("sweeps", 60),
+    "apps.coupons.tasks.coupon_issues_expire_due_task": ("sweeps", 60),
+    "apps.points.tasks.points_expire_due_task": ("sweeps", 60),
+    "apps.payments.tasks.payments_reconcile_task": ("sweeps", 120),
+    "apps.reports.tasks.reports_build_missing_task": ("batch", 1800),
+    "apps.reports.tasks.stock_alerts_sweep_task": ("batch", 300),
+    "apps.companies.tasks.settlement_chunk_task": ("batch", 600),
+    "apps.companies.tasks.settlement_previous_month_task": ("batch", 120),
+    "apps.companies.tasks.settlement_runs_resume_task": ("batch", 120),
+    "apps.core.tasks.idempotency_records_purge_task": ("celery", 600),
+    "apps.accounts.tasks.auth_tokens_flush_expired_task": ("celery", 600),
+}
+CELERY_TASK_QUEUES = (Queue("sweeps"), Queue("batch"), Queue("celery"))
 CELERY_TASK_DEFAULT_QUEUE = "celery"
-CELERY_TASK_ROUTES = {"apps.companies.tasks.settlement_chunk_task": {"queue": "batch"}}
+CELERY_TASK_ROUTES = {name: {"queue": queue} for name, (queue, _) in _TASKS.items()}
+CELERY_TASK_ANNOTATIONS = {
+    name: {"soft_time_limit": limit, "time_limit": limit + 30}
+    for name, (_, limit) in _TASKS.items()
+}
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# One beat sends the schedule, however many run (apps/core/beat.py): the holder
+# of a Redis lock, renewed every third of its time to live.
+CELERY_BEAT_SCHEDULER = "apps.core.beat:SingleBeatScheduler"
+BEAT_LOCK_URL = env("BEAT_LOCK_URL", default=REDIS_URL)
+BEAT_LOCK_KEY = env("BEAT_LOCK_KEY", default="celery-beat:leader")
+BEAT_LOCK_TTL_SECONDS = env.float("BEAT_LOCK_TTL_SECONDS", default=30.0)
 # Beat's schedule, reviewed like code. Later apps add their entries.
 CELERY_BEAT_SCHEDULE = {
     "reservations-expire-due": {

@@ -7,7 +7,7 @@ logging (the benchmarks measure the service, not log I/O).
 """
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import env, postgresql_database
 
 DEBUG = False
 SECRET_KEY = "bench-only-secret-key-5e1d9c7b3a2f4e6d8c0b1a9f7e5d3c2b"
@@ -17,14 +17,12 @@ ROOT_URLCONF = "config.urls_bench"
 
 # Persistent connections and health checks, as production runs (base.py).
 DATABASES = {
-    "default": env.db(
-        "BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/inventory_bench"
+    "default": postgresql_database(
+        env.db("BENCH_DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/inventory_bench"),
+        conn_max_age=600,
+        connect_timeout=5,
     ),
 }
-DATABASES["default"]["ENGINE"] = "apps.core.postgresql"
-DATABASES["default"]["CONN_MAX_AGE"] = 600
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = 5
 EMBEDDED_DATABASE = False
 
 REDIS_URL = env("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/2")
@@ -43,6 +41,7 @@ CACHES = {
 }
 
 CELERY_BROKER_URL = REDIS_URL
+BEAT_LOCK_URL = REDIS_URL
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = False
 EMBEDDED_BEAT = False

@@ -56,7 +56,7 @@ def broker():
     empty queues."""
     app.conf.task_always_eager = False
     with app.connection_for_write() as conn:
-        for queue in ("batch", "celery"):
+        for queue in ("sweeps", "batch", "celery"):
             with contextlib.suppress(Exception):  # a queue never declared yet
                 conn.default_channel.queue_purge(queue)
     yield

@@ -151,7 +151,12 @@ def test_compose_app_services_use_production_settings_and_service_hosts():
     # then
     for name, environment in environments.items():
         assert environment.get("DJANGO_SETTINGS_MODULE") == "config.settings.production", name
-        assert "@db:5432/" in environment.get("DATABASE_URL", ""), name
+        if name == "migrate":  # DDL straight to PostgreSQL
+            assert "@db:5432/" in environment.get("DATABASE_URL", ""), name
+            assert "DATABASE_TRANSACTION_POOLING" not in environment, name
+        else:
+            assert "@pgbouncer:6432/" in environment.get("DATABASE_URL", ""), name
+            assert environment.get("DATABASE_TRANSACTION_POOLING") == "true", name
         assert environment.get("REDIS_URL") == "redis://redis:6379/0", name
         assert environment.get("CELERY_BROKER_URL") == "redis://redis:6379/1", name
         assert environment.get("DJANGO_SECRET_KEY"), name
@@ -200,3 +205,28 @@ def test_compose_demo_seeds_only_when_asked_and_after_migrate(seed, runs):
         [shell, flag, script], env={"SEED_DEMO": seed}, capture_output=True, text=True, check=True
     )
     assert ("SEEDED" in result.stdout) is runs
+
+
+def test_compose_pgbouncer_runs_the_tested_config_in_front_of_db():
+    # given
+    services = _services()
+    pgbouncer = services["pgbouncer"]
+    template = (REPO_ROOT / "deploy" / "pgbouncer" / "pgbouncer.ini").read_text()
+
+    # then: the image is built from the same pgbouncer.ini the tests fill in
+    assert pgbouncer["build"] == "deploy/pgbouncer"
+    assert "COPY pgbouncer.ini" in (REPO_ROOT / "deploy/pgbouncer/Dockerfile").read_text()
+    assert "pool_mode = transaction" in template
+    assert pgbouncer["environment"]["DATABASE_HOST"] == "db"
+    assert pgbouncer["depends_on"]["db"]["condition"] == "service_healthy"
+    for name in ("web", "worker", "worker-sweeps", "worker-batch", "beat"):
+        assert services[name]["depends_on"]["pgbouncer"]["condition"] == "service_healthy", name
+
+
+def test_compose_gives_sweeps_and_batch_workers_of_their_own():
+    # given
+    services = _services()
+
+    # then: a settlement on `batch` can never take the sweeps' process
+    assert services["worker-sweeps"]["command"][-6:-4] == ["-Q", "sweeps"]
+    assert services["worker-batch"]["command"][-4:-2] == ["-Q", "batch"]
