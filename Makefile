@@ -13,11 +13,12 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: help install run test lint format schema migrate
+.PHONY: help install run test test-pgbouncer lint format schema migrate
 
 help:
 	@echo "make run      serve the API on the embedded default (or DATABASE_URL/REDIS_URL)"
 	@echo "make test     run the whole suite against PostgreSQL and Redis"
+	@echo "make test-pgbouncer  the suite again, through PgBouncer in transaction mode"
 	@echo "make lint     ruff check + format check + the apps' import contracts"
 	@echo "make format   apply ruff's fixes and formatting"
 	@echo "make schema   regenerate openapi.yaml"
@@ -45,6 +46,10 @@ run: migrate
 
 test: install
 	$(PY) -m pytest
+
+# The same suite through a PgBouncer of its own in transaction mode (conftest.py).
+test-pgbouncer: install
+	TEST_THROUGH_PGBOUNCER=true $(PY) -m pytest -q
 
 lint: install
 	$(VENV)/bin/ruff check .
