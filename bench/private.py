@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import ROOT
-from .stack import free_port
+from .stack import free_port, kill_group, spawn
 
 PG_BIN = Path(
     os.environ.get("PG_BIN")
@@ -201,9 +201,6 @@ class PrivatePgBouncer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
 
-    def url(self, database: str) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
-
     def write_config(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)
         (self.home / "userlist.txt").write_text('"postgres" ""\n')
@@ -226,15 +223,8 @@ class PrivatePgBouncer:
         return path
 
     def start(self) -> None:
-        config = self.home / "pgbouncer.ini"
-        if not config.exists():
-            config = self.write_config()
-        self.process = subprocess.Popen(
-            _as_postgres([PGBOUNCER, str(config)]),
-            stdin=subprocess.DEVNULL,
-            stdout=(self.home / "pgbouncer.log").open("ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+        self.process = spawn(
+            _as_postgres([PGBOUNCER, str(self.write_config())]), log=self.home / "pgbouncer.log"
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
@@ -246,17 +236,6 @@ class PrivatePgBouncer:
                 return
             time.sleep(0.05)
         raise RuntimeError("PgBouncer did not start")
-
-    def kill(self, sig: signal.Signals = signal.SIGKILL) -> None:
-        """Only the process started here (runuser's group), by its PID."""
-        if self.process is not None and self.process.poll() is None:
-            with suppress(ProcessLookupError):
-                os.killpg(self.process.pid, sig)
-            self.process.wait(timeout=10)
-
-    def restart(self) -> None:
-        self.kill()
-        self.start()
 
 
 @contextmanager
@@ -278,4 +257,4 @@ def private_pgbouncer(
         try:
             yield bouncer
         finally:
-            bouncer.kill(signal.SIGTERM)
+            kill_group(bouncer.process, signal.SIGTERM)

@@ -1,6 +1,7 @@
-"""Celery wrappers of the settlement services. The chunks run on the `batch`
-queue (CELERY_TASK_ROUTES), so a month's settlement never delays the expiry
-sweeps or the payment reconciler on the default queue."""
+"""Celery wrappers of the settlement services. They run on the `batch` queue
+(CELERY_TASK_ROUTES), so a month's settlement never delays the expiry sweeps or
+the payment reconciler on `sweeps`; like every task, a chunk is acknowledged
+after it runs and goes back to the queue if its worker is killed."""
 
 import logging
 
@@ -22,8 +23,6 @@ logger = logging.getLogger(__name__)
 @shared_task(
     bind=True,
     name="apps.companies.tasks.settlement_chunk_task",
-    acks_late=True,
-    reject_on_worker_lost=True,  # a worker killed mid-chunk: the message goes back
 )
 def settlement_chunk_task(self, chunk_id: int) -> bool:
     try:
