@@ -93,6 +93,23 @@ class PrivatePostgres:
         self.stop(mode)
         self.start()
 
+    def sql(self, *statements: str) -> str:
+        """Statements through psql, each its own transaction, in one session;
+        what they print, unaligned."""
+        done = subprocess.run(
+            [
+                str(PG_BIN / "psql"),
+                *("-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "chaos"),
+                "-XAt",
+                *(arg for statement in statements for arg in ("-c", statement)),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return done.stdout.strip()
+
     def create_database(self) -> None:
         subprocess.run(
             [
@@ -123,6 +140,52 @@ def private_postgres() -> Iterator[PrivatePostgres]:
             yield postgres
         finally:
             postgres.stop("immediate")
+
+
+@dataclass
+class PrivateReplica(PrivatePostgres):
+    """A hot standby of `primary`, streaming from it: pg_basebackup -R of its
+    cluster (initdb's trust lets 127.0.0.1 replicate), on a port of its own."""
+
+    primary: PrivatePostgres | None = None
+
+    def init(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:
+            shutil.chown(self.home, "postgres", "postgres")
+        subprocess.run(
+            _as_postgres(
+                [
+                    str(PG_BIN / "pg_basebackup"),
+                    *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
+                    *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast"),
+                ]
+            ),
+            capture_output=True,
+            check=True,
+            timeout=300,
+        )
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
+            " -c max_connections=200 -c hot_standby=on -c hot_standby_feedback=on"
+        )
+        (self.home / "options").write_text(options)
+
+
+@contextmanager
+def private_replica(primary: PrivatePostgres) -> Iterator[PrivateReplica]:
+    """A streaming replica of `primary`, its data made after the primary's (so
+    it holds the primary's databases); stopped however the block ends."""
+    with tempfile.TemporaryDirectory(prefix="replica-pg-") as directory:
+        if os.geteuid() == 0:
+            shutil.chown(directory, "postgres", "postgres")
+        replica = PrivateReplica(Path(directory) / "pg", primary=primary)
+        replica.init()
+        replica.start()
+        try:
+            yield replica
+        finally:
+            replica.stop("immediate")
 
 
 @dataclass

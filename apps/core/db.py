@@ -57,8 +57,9 @@ class _PreparingCursor(psycopg.Cursor):
         return super().execute(query, params, prepare=True, binary=binary)
 
 
-def prepared_cursor():
-    """A Django cursor (use as a context manager) whose statements are prepared.
+def prepared_cursor(connection=connection):
+    """A Django cursor (use as a context manager) whose statements are prepared,
+    on `connection` (default: the primary's).
 
     While queries are recorded (DEBUG, assertNumQueries, `bench --show-sql`) it
     is Django's own cursor: the same statements, unprepared, so that the record

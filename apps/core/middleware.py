@@ -19,7 +19,7 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._\-]{1,128}$")
 API_PREFIX = "/api/"
 
 
-def _authenticated_user_id(request: HttpRequest) -> int | None:
+def authenticated_user_id(request: HttpRequest) -> int | None:
     # Read the user only if something already resolved it: evaluating Django's
     # lazy user here would cost a session query on every anonymous request.
     user = request.__dict__.get("user")
@@ -73,7 +73,7 @@ class RequestIdMiddleware:
                     "route": _route(request),
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    "user_id": _authenticated_user_id(request),
+                    "user_id": authenticated_user_id(request),
                 },
             )
         return response

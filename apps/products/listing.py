@@ -14,11 +14,11 @@ serializer renders it. The tests run both on PostgreSQL and hold the two to the
 same bytes.
 """
 
-from django.db import connection
 from django.db.models import DateTimeField, DecimalField, Field
 
 from apps.core.db import prepared_cursor
 from apps.core.pagination import JsonRow, Keyset
+from apps.core.replica import reading_connection
 
 from .models import Product
 from .selectors import SEARCH_CONFIG, product_list
@@ -38,7 +38,7 @@ def product_page(
     filters = {"status": status, "min_price": min_price, "max_price": max_price, "sku": sku}
     if q is not None and q.strip():
         filters["q"] = q.strip()
-    if connection.vendor == "postgresql":
+    if reading_connection().vendor == "postgresql":
         return _page_sql(keyset, filters)
     return _page_portable(keyset, filters)
 
@@ -134,6 +134,7 @@ SELECT {_position_sql(field, "p." + keyset.column)}, p.id::text, row_to_json(r):
 
 def _page_sql(keyset: Keyset, filters: dict) -> list[JsonRow]:
     sql, params, planned_once = page_statement(keyset, filters)
-    with prepared_cursor() if planned_once else connection.cursor() as cursor:
+    connection = reading_connection()
+    with prepared_cursor(connection) if planned_once else connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [JsonRow(*row) for row in cursor.fetchall()]

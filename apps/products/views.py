@@ -8,6 +8,7 @@ from rest_framework.views import APIView
 
 from apps.core import demo
 from apps.core.permissions import IsStaffOrReadOnly
+from apps.core.replica import ReplicaReads
 from apps.core.schema import demo_id, error_responses, request_example
 
 from . import services
@@ -50,7 +51,7 @@ from .serializers import (
         responses={201: ProductOutputSerializer, **error_responses(400, 401, 403)},
     ),
 )
-class ProductListCreateView(generics.ListAPIView):
+class ProductListCreateView(ReplicaReads, generics.ListAPIView):
     permission_classes = [IsStaffOrReadOnly]
     serializer_class = ProductOutputSerializer
     queryset = Product.objects.none()  # the schema's model; pages are read by product_page
@@ -79,7 +80,7 @@ THE_MUG = demo_id("id", demo.MUG, "The demo mug", OpenApiTypes.UUID)
 # GET, PUT and PATCH of one product. Its DELETE is the stock app's
 # (apps/stock/views.py, ProductDeleteDetailView, routed at this path): a product
 # cannot leave the catalog while units of it are held.
-class ProductDetailView(APIView):
+class ProductDetailView(ReplicaReads, APIView):
     permission_classes = [IsStaffOrReadOnly]
 
     @extend_schema(

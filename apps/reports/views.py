@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from apps.core.csv_export import CSVRenderer, csv_lines
 from apps.core.permissions import IsStaff, IsWarehouseAdmin
+from apps.core.replica import ReplicaReads
 from apps.core.schema import error_responses
 
 from . import selectors
@@ -28,7 +29,7 @@ from .serializers import (
 )
 
 
-class ReportListView(generics.ListAPIView):
+class ReportListView(ReplicaReads, generics.ListAPIView):
     """A report's rows by (date, key): a page as JSON, or every row as CSV."""
 
     kind: str
@@ -132,7 +133,7 @@ DAY = OpenApiParameter(
 )
 
 
-class ReportSummaryView(APIView):
+class ReportSummaryView(ReplicaReads, APIView):
     kind: str
 
     def get(self, request: Request) -> Response:
@@ -171,7 +172,7 @@ class PointDailySummaryView(ReportSummaryView):
         return super().get(request)
 
 
-class StockAlertListView(generics.ListAPIView):
+class StockAlertListView(ReplicaReads, generics.ListAPIView):
     permission_classes = [IsWarehouseAdmin]
     serializer_class = StockAlertSerializer
     filterset_class = StockAlertFilterSet

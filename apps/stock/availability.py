@@ -12,12 +12,12 @@ the same bytes.
 from collections.abc import Iterable
 from uuid import UUID
 
-from django.db import connection
 from django.utils import timezone
 
 from apps.core.db import prepared_cursor
 from apps.core.errors import NotFound
 from apps.core.rendered import dumps
+from apps.core.replica import reading_connection
 
 from . import selectors
 from .holds.rules import EXPIRED_HOLD_QUANTITY_SQL
@@ -45,7 +45,7 @@ def availability_bulk_json(*, product_ids: Iterable[UUID]) -> str:
 
 def _rendered(product_ids: list[UUID]) -> dict[UUID, str]:
     """The JSON of the availability of those of `product_ids` in the catalog."""
-    if connection.vendor == "postgresql":
+    if reading_connection().vendor == "postgresql":
         return _rendered_sql(product_ids)
     return _rendered_portable(product_ids)
 
@@ -89,6 +89,6 @@ SELECT p.id, row_to_json(t)::text
 
 
 def _rendered_sql(product_ids: list[UUID]) -> dict[UUID, str]:
-    with prepared_cursor() as cursor:
+    with prepared_cursor(reading_connection()) as cursor:
         cursor.execute(availability_sql(), {"products": product_ids, "now": timezone.now()})
         return dict(cursor.fetchall())

@@ -11,6 +11,7 @@ from apps.core import demo
 from apps.core.idempotency import Idempotency, idempotent_response
 from apps.core.permissions import IsWarehouseAdmin
 from apps.core.rendered import json_response
+from apps.core.replica import ReplicaReads
 from apps.core.schema import IDEMPOTENCY_HEADER, demo_id, error_responses, request_example
 from apps.ledger.filters import MovementFilterSet
 from apps.ledger.selectors import movement_list
@@ -52,7 +53,7 @@ class ProductDeleteDetailView(ProductDetailView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ProductAvailabilityView(APIView):
+class ProductAvailabilityView(ReplicaReads, APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
@@ -66,8 +67,9 @@ class ProductAvailabilityView(APIView):
         return json_response(availability_get_json(product_id=pk))
 
 
-class BulkAvailabilityView(APIView):
+class BulkAvailabilityView(ReplicaReads, APIView):
     permission_classes = [AllowAny]
+    replica_methods = ("POST",)  # a read: the ids are a body
 
     @extend_schema(
         tags=["stock"],

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "apps.core.replica.ReplicaPinMiddleware",  # unloaded without a replica
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -146,6 +147,31 @@ else:
         connect_timeout=env.int("DATABASE_CONNECT_TIMEOUT", default=5),
     )
 EMBEDDED_DATABASE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+
+
+def replica_database(databases: dict, url: str) -> None:
+    """The `replica` alias for a streaming replica of the primary at `url` (none
+    when empty): the catalog's, availability's and the reports' reads go to it
+    while it keeps up (apps/core/replica.py); every decision stays on the primary.
+    A short connect timeout: a replica that cannot be reached is skipped, not
+    waited for."""
+    if url:
+        databases["replica"] = postgresql_database(
+            env.db_url_config(url),
+            conn_max_age=databases["default"]["CONN_MAX_AGE"],
+            connect_timeout=env.int("REPLICA_CONNECT_TIMEOUT", default=2),
+        )
+
+
+if not EMBEDDED_DATABASE:
+    replica_database(DATABASES, env("REPLICA_DATABASE_URL", default=""))
+DATABASE_ROUTERS = ["apps.core.replica.ReplicaRouter"]
+# Reads go to the primary while the replica is further behind than this.
+REPLICA_MAX_LAG_SECONDS = env.float("REPLICA_MAX_LAG_SECONDS", default=5.0)
+# How often each process measures the replica's lag (one query on the replica).
+REPLICA_CHECK_SECONDS = env.float("REPLICA_CHECK_SECONDS", default=1.0)
+# A replica that failed is left alone this long before it is tried again.
+REPLICA_RETRY_SECONDS = env.float("REPLICA_RETRY_SECONDS", default=5.0)
 # A persistent connection idle longer than this is checked (SELECT 1) before the
 # next request uses it; one used more recently is trusted. 0: check every request.
 DATABASE_HEALTH_CHECK_IDLE_SECONDS = env.float("DATABASE_HEALTH_CHECK_IDLE_SECONDS", default=5.0)

@@ -7,7 +7,7 @@ logging (the benchmarks measure the service, not log I/O).
 """
 
 from .base import *  # noqa: F403
-from .base import env, postgresql_database
+from .base import env, postgresql_database, replica_database
 
 DEBUG = False
 SECRET_KEY = "bench-only-secret-key-5e1d9c7b3a2f4e6d8c0b1a9f7e5d3c2b"
@@ -23,6 +23,7 @@ DATABASES = {
         connect_timeout=5,
     ),
 }
+replica_database(DATABASES, env("REPLICA_DATABASE_URL", default=""))
 EMBEDDED_DATABASE = False
 
 REDIS_URL = env("BENCH_REDIS_URL", default="redis://127.0.0.1:6379/2")

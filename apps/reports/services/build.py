@@ -28,6 +28,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from apps.core.db import advisory_xact_lock
+from apps.core.replica import reading_connection
 
 from .. import days
 from ..models import ReportCursor, ReportDay, ReportKind
@@ -393,7 +394,7 @@ def report_rows_live(
     if limit is not None:
         tail += " LIMIT %(limit)s"
     sql, params = _live_sql(kind, day, tail=tail, after=after, limit=limit, **(filters or {}))
-    with connection.cursor() as db:
+    with reading_connection().cursor() as db:
         db.execute(sql, params)
         # Sums come back as numeric on PostgreSQL: every counter is an integer.
         return [
@@ -409,7 +410,7 @@ def report_summary_live(*, kind: str, day: date) -> tuple[int, dict[str, int]]:
     rows_sql, params = _live_sql(kind, day)
     sums = ", ".join(f"COALESCE(SUM({name}), 0)" for name in counters)
     distinct = "product_id" if kind == ReportKind.STOCK else spec.key
-    with connection.cursor() as db:
+    with reading_connection().cursor() as db:
         db.execute(f"SELECT COUNT(DISTINCT {distinct}), {sums} FROM ({rows_sql}) x", params)
         count, *values = db.fetchone()
     return count, dict(zip(counters, (int(value) for value in values), strict=True))
