@@ -98,7 +98,7 @@ class ReplicaState:
 
 _STATE_SQL = """
 SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint,
-       CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn()
+       CASE WHEN pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()
              AND EXISTS (SELECT FROM pg_stat_wal_receiver WHERE status = 'streaming')
             THEN 0
             ELSE COALESCE(extract(epoch FROM clock_timestamp()

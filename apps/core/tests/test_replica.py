@@ -246,9 +246,10 @@ def test_a_replica_that_is_down_sends_reads_to_the_primary_and_nothing_fails(sta
 
 
 def test_a_read_the_replica_fails_midway_runs_again_on_the_primary(stack):
-    # One process that trusts its last look at the replica for a minute: the
-    # replica goes down between that look and the read, which then fails.
-    base = stack.serve(workers=1, REPLICA_CHECK_SECONDS="60")
+    # One process that trusts its last look at the replica for a minute (and
+    # any lag): the replica goes down between that look and the read, which
+    # then fails.
+    base = stack.serve(workers=1, REPLICA_CHECK_SECONDS="60", REPLICA_MAX_LAG_SECONDS="3600")
     _eventually(stack.replayed_all, 10)
     path = f"/api/v1/products/{MUG}/availability/"
     warm = requests.get(base + path, timeout=15)
