@@ -23,6 +23,7 @@ help:
 	@echo "make format   apply ruff's fixes and formatting"
 	@echo "make schema   regenerate openapi.yaml"
 	@echo "make chaos    break the real stack on purpose, one fault at a time (bench/chaos.py)"
+	@echo "make bench-scale  throughput against web workers: direct, PgBouncer, replica (bench/scale.py)"
 	@echo "make install  set-up only: Poetry, .venv/, dependencies (safe to run twice)"
 
 # Poetry lives in its own virtualenv so it never mixes with the project's.
@@ -64,7 +65,7 @@ schema: install
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py spectacular --file openapi.yaml
 
 # --- Benchmarks (bench/README.md): the real stack under wrk, against its ceilings.
-.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-reports bench-settlement bench-seed bench-inprocess chaos
+.PHONY: bench bench-catalog bench-reservations bench-sweeper bench-points bench-coupons bench-checkout bench-reports bench-settlement bench-seed bench-inprocess bench-scale chaos
 
 BENCH_PRODUCTS ?= 1000000
 BENCH_WAREHOUSES ?= 5
@@ -110,6 +111,12 @@ bench-settlement: install
 # PostgreSQL cluster and Redis on spare ports; about five minutes.
 chaos: install
 	$(PY) -m bench.chaos
+
+# Throughput against gunicorn workers (1, 2, 4, 8), straight to PostgreSQL, through
+# PgBouncer and with reads on a streaming replica (bench/scale.py): a PostgreSQL
+# primary and replica, two PgBouncers and a Redis of its own; about 14 minutes.
+bench-scale: install
+	$(PY) -m bench.scale
 
 bench-seed: install
 	$(PY) -m bench.seed --products $(BENCH_PRODUCTS) --warehouses $(BENCH_WAREHOUSES)
