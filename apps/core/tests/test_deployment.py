@@ -3,7 +3,14 @@
 Static checks on the files themselves: no Docker engine and no database needed.
 """
 
+import os
 import re
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -230,3 +237,64 @@ def test_compose_gives_sweeps_and_batch_workers_of_their_own():
     # then: a settlement on `batch` can never take the sweeps' process
     assert services["worker-sweeps"]["command"][-6:-4] == ["-Q", "sweeps"]
     assert services["worker-batch"]["command"][-4:-2] == ["-Q", "batch"]
+
+
+def test_compose_replica_streams_from_db_with_the_entrypoint_it_mounts():
+    # given: the replica service, and the primary's first-start script
+    services = _services()
+    replica = services["db-replica"]
+    assert replica["profiles"] == ["replica"]
+    assert replica["environment"]["PRIMARY_HOST"] == "db"
+    assert replica["depends_on"]["db"]["condition"] == "service_healthy"
+    mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in replica["volumes"]}
+    assert replica["entrypoint"][-1] in mounted
+    assert any(volume.endswith("allow-replication.sh:ro") for volume in services["db"]["volumes"])
+    assert services["web"]["environment"]["REPLICA_DATABASE_URL"] == "${REPLICA_DATABASE_URL:-}"
+    script = REPO_ROOT / mounted[replica["entrypoint"][-1]].removeprefix("./")
+
+    # when: the entrypoint runs against a real primary (a private cluster)
+    from bench.private import PG_BIN, PrivatePostgres, _as_postgres, private_postgres
+    from bench.stack import kill_group, spawn
+
+    with (
+        private_postgres() as primary,
+        tempfile.TemporaryDirectory(prefix="replica-entrypoint-") as directory,
+    ):
+        primary.sql("CREATE TABLE copied (x int)", "INSERT INTO copied VALUES (7)")
+        home = Path(directory)
+        if os.geteuid() == 0:  # PostgreSQL runs as the postgres user (bench/private.py)
+            shutil.chown(home, "postgres", "postgres")
+        standby = PrivatePostgres(home)
+        env = {
+            **os.environ,
+            "PATH": f"{PG_BIN}:{os.environ['PATH']}",
+            "PGDATA": str(standby.data),
+            "PRIMARY_HOST": "127.0.0.1",
+            "PRIMARY_PORT": str(primary.port),
+            "PGUSER": "postgres",
+        }
+        server = spawn(
+            _as_postgres(
+                # The private primary's max_connections; compose's two agree.
+                [
+                    *("sh", str(script), "-p", str(standby.port), "-k", str(home)),
+                    *("-c", "max_connections=200"),
+                ]
+            ),
+            env=env,
+            log=home / "replica.log",
+        )
+        try:
+            primary.sql("INSERT INTO copied VALUES (8)")
+            deadline = time.monotonic() + 60
+            seen = None
+            while time.monotonic() < deadline and seen != "t|2":
+                with suppress(subprocess.CalledProcessError):
+                    seen = standby.sql("SELECT pg_is_in_recovery(), count(*) FROM copied")
+                time.sleep(0.2)
+        finally:
+            kill_group(server, signal.SIGTERM)
+        log = (home / "replica.log").read_text()[-2000:]
+
+    # then: a standby, with what the primary had and what it wrote afterwards
+    assert seen == "t|2", log
