@@ -1,14 +1,18 @@
 """`make chaos` (`python -m bench.chaos`): the real stack broken on purpose.
 
-Starts everything of its own: a PostgreSQL cluster and a Redis on spare ports
-in temporary directories (bench/private.py), gunicorn behind the nginx proxy,
-a Celery worker and beat, all on that database. A mixed load runs (browse,
+Starts everything of its own: a PostgreSQL cluster, PgBouncer in transaction
+mode in front of it and a Redis, on spare ports in temporary directories
+(bench/private.py), then gunicorn behind the nginx proxy, a Celery worker and
+beat, all through that PgBouncer as compose runs them (migrate, the audit and
+the checks go straight to PostgreSQL). A mixed load runs (browse,
 reserve, confirm, cancel, pay, refund, claim the coupon drop, use points), and
 one fault at a time is injected while it runs:
 
   web workers SIGKILLed, the Celery worker SIGKILLed, Redis killed for a while,
-  PostgreSQL restarted and stopped for a while, beat stopped, 50 slow clients,
-  and the log file on a full disk (/dev/full).
+  PostgreSQL restarted and stopped for a while, PgBouncer SIGKILLed and
+  started again, beat stopped (with holds falling due meanwhile: how long the
+  sweep takes once it is back), 50 slow clients, and the log file on a full
+  disk (/dev/full).
 
 After each it prints the requests, the answers by class, how long answers other
 than 2xx/4xx lasted, and the audit. At the end every 2xx the load received is
@@ -43,7 +47,7 @@ import requests
 from apps.core.demo import MUG
 
 from . import ROOT
-from .private import private_postgres, private_redis
+from .private import private_pgbouncer, private_postgres, private_redis
 from .stack import GunicornConfig, SlowClients, celery, free_port, gunicorn, kill_group, proxy
 
 PYTHON = str(ROOT / ".venv" / "bin" / "python")
@@ -65,6 +69,7 @@ class Stack:
         self.exits = exits
         self.workdir = workdir
         self.postgres = exits.enter_context(private_postgres())
+        self.bouncer = exits.enter_context(private_pgbouncer(self.postgres.port, pool_size=20))
         self.redis = exits.enter_context(private_redis())
         self.logs = workdir / "logs"
         self.logs.mkdir()
@@ -75,6 +80,15 @@ class Stack:
             "BENCH_PRODUCTION_LOGS": "true",
             "LOG_DIR": str(self.logs),
             "EXPIRY_SWEEP_INTERVAL_SECONDS": "2",
+            "RESERVATION_MIN_TTL_SECONDS": "1",  # holds that fall due within a phase
+        }
+        # The long-running processes, as compose runs them: through the pooler.
+        self.pooled_env = {
+            **self.env,
+            "BENCH_DATABASE_URL": self.postgres.url.replace(
+                f":{self.postgres.port}/", f":{self.bouncer.port}/"
+            ),
+            "DATABASE_TRANSACTION_POOLING": "true",
         }
         self.manage("migrate", "--noinput", "-v", "0")
         self.manage("seed_demo", "--force")
@@ -99,7 +113,7 @@ class Stack:
     def start_web(self, log_dir: Path | None = None) -> None:
         """gunicorn and the proxy, on the same ports each time (the load keeps
         its address across a restart)."""
-        env = {**self.env, "LOG_DIR": str(log_dir or self.logs)}
+        env = {**self.pooled_env, "LOG_DIR": str(log_dir or self.logs)}
         self.web_exits = ExitStack()
         self.app = self.web_exits.enter_context(
             gunicorn(GunicornConfig(workers=4), port=self.app_port, env=env)
@@ -112,7 +126,7 @@ class Stack:
 
     def _celery(self, *args: str) -> subprocess.Popen:
         log = self.workdir / f"{args[0]}.log"
-        return celery(*args, "--loglevel", "WARNING", env=self.env, log=log)
+        return celery(*args, "--loglevel", "WARNING", env=self.pooled_env, log=log)
 
     def start_worker(self) -> None:
         self.worker = self._celery("worker", "-Q", "sweeps,batch,celery", "--concurrency", "2")
@@ -127,10 +141,22 @@ class Stack:
         found = subprocess.run(["pgrep", "-P", str(self.app.pid)], capture_output=True, text=True)
         return [int(pid) for pid in found.stdout.split()]
 
+    def due_holds(self) -> int:
+        """Holds still pending past their expiry (the sweeper's backlog)."""
+        import psycopg
+
+        with psycopg.connect(self.postgres.url.replace("postgres://", "postgresql://")) as conn:
+            return conn.execute(
+                "SELECT count(*) FROM reservations_reservation "
+                "WHERE status = 'pending' AND expires_at < now()"
+            ).fetchone()[0]
+
     def audit(self) -> tuple[bool, str]:
         done = self.manage("audit")
         lines = (done.stdout + done.stderr).strip().splitlines()
-        return done.returncode == 0, lines[-1] if lines else "(no output)"
+        verdict = lines[-1] if lines else "(no output)"
+        violations = [line.strip() for line in lines if line.startswith("  - ")]
+        return done.returncode == 0, "; ".join([verdict, *violations])
 
 
 # --- the load --------------------------------------------------------------------
@@ -249,20 +275,21 @@ class Shopper(threading.Thread):
                 self.ledger.done.append(("refunded", order["payment"]["id"]))
 
 
+def login(base: str, email: str, password: str) -> str:
+    """An access token of a demo user."""
+    response = requests.post(
+        f"{base}/api/v1/auth/token/", json={"email": email, "password": password}, timeout=10
+    )
+    response.raise_for_status()
+    return response.json()["access"]
+
+
 def create_shoppers(stack: Stack, count: int) -> list[str]:
     """Users with points, through the API's own sign-up and the staff's earn."""
     emails = [f"shopper{i}@chaos.example.com" for i in range(count)]
     base = stack.front.base_url
-    staff = requests.post(
-        f"{base}/api/v1/auth/token/",
-        json={"email": "staff@example.com", "password": "demo-staff-2026"},
-        timeout=10,
-    ).json()["access"]
-    warehouse = requests.post(
-        f"{base}/api/v1/auth/token/",
-        json={"email": "warehouse@example.com", "password": "demo-warehouse-2026"},
-        timeout=10,
-    ).json()["access"]
+    staff = login(base, "staff@example.com", "demo-staff-2026")
+    warehouse = login(base, "warehouse@example.com", "demo-warehouse-2026")
     # Enough mugs that the load never sells out (a sold-out 409 would hide faults).
     requests.post(
         f"{base}/api/v1/stock/inbound/",
@@ -327,11 +354,48 @@ def fault_postgres_stopped(stack: Stack) -> str:
     return "PostgreSQL stopped 5 s"
 
 
+def fault_pgbouncer_restart(stack: Stack) -> str:
+    stack.bouncer.kill()
+    time.sleep(3)
+    stack.bouncer.start()
+    return "PgBouncer SIGKILLed, started again 3 s later"
+
+
+DUE_HOLDS = 100
+
+
 def fault_beat_stopped(stack: Stack) -> str:
+    """Beat down 20 s while DUE_HOLDS holds fall due; then how long until the
+    sweeper has expired them all (the beat lock of a beat that died is held
+    until its time to live ends, apps/core/beat.py)."""
     kill_group(stack.beat)
+    token = login(stack.front.base_url, "customer@example.com", "demo-customer-2026")
+    for _ in range(DUE_HOLDS):
+        requests.post(
+            f"{stack.front.base_url}/api/v1/reservations/",
+            json={
+                "order_id": uuid.uuid4().hex,
+                "lines": [{"product_id": MUG, "quantity": 1}],
+                "ttl_seconds": 2,
+            },
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).raise_for_status()
     time.sleep(20)
     stack.start_beat()
-    return "beat stopped 20 s"
+    returned = time.monotonic()
+    due = -1
+    while time.monotonic() - returned < 90:
+        due = stack.due_holds()
+        if due == 0:
+            break
+        time.sleep(0.5)
+    swept = (
+        f"swept {time.monotonic() - returned:.1f} s after it returned"
+        if due == 0
+        else (f"{due} still pending 90 s after it returned")
+    )
+    return f"beat stopped 20 s while {DUE_HOLDS} holds fell due; {swept}"
 
 
 def fault_slow_clients(stack: Stack) -> str:
@@ -362,6 +426,7 @@ FAULTS = {
     "redis": fault_redis_down,
     "postgres-restart": fault_postgres_restart,
     "postgres-stop": fault_postgres_stopped,
+    "pgbouncer": fault_pgbouncer_restart,
     "beat": fault_beat_stopped,
     "slow-clients": fault_slow_clients,
     "log-disk-full": fault_log_disk_full,

@@ -300,6 +300,10 @@ class PrivatePgBouncer:
             time.sleep(0.05)
         raise RuntimeError("PgBouncer did not start")
 
+    def kill(self) -> None:
+        """SIGKILL, as a crash: its clients' connections drop mid-transaction."""
+        kill_group(self.process)
+
 
 @contextmanager
 def private_pgbouncer(

@@ -16,7 +16,7 @@ import logging
 import threading
 import time
 
-from django.db import InterfaceError, OperationalError
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError
 from django.db.backends.signals import connection_created
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -102,8 +102,9 @@ class _Outages:
 outages = _Outages()
 
 
-def _database_connected(**kwargs) -> None:
-    outages.back("database")
+def _database_connected(connection, **kwargs) -> None:
+    if connection.alias == DEFAULT_DB_ALIAS:  # a replica coming back is not the database
+        outages.back("database")
 
 
 connection_created.connect(_database_connected, dispatch_uid="apps.core.outages.database_back")

@@ -1,30 +1,29 @@
 """Reads on a streaming replica, decisions on the primary.
 
-With REPLICA_DATABASE_URL set (config/settings/base.py, alias `replica`), the
-views that opt in with `ReplicaReads` (the catalog list and product detail,
-availability, the reports) read from the replica; everything else, and every
-decision (reserve, confirm, claim, spend, pay: anything that locks a row or
-checks a balance), reads and writes the primary. The router below only moves
-a read when such a view asked for it in this request, so a query outside them
-cannot land on the replica by accident.
+With REPLICA_DATABASE_URL set (config/settings/base.py, alias `replica`: one
+server, not a pool of them), the views that opt in with `ReplicaReads` (the
+catalog list and product detail, availability, the reports' pages and
+summaries) read from the replica; everything else, and every decision
+(reserve, confirm, claim, spend, pay: anything that locks a row or checks a
+balance), reads and writes the primary. The router only moves a read while
+such a view asks for it in this request, never inside a transaction, and the
+view's dispatch clears that however the request ends, so a query outside them
+cannot land on the replica.
 
 A read goes to the replica only when all three hold:
 
 - it answers: a replica that failed (refused, timed out, shut down, promoted)
   is left alone for REPLICA_RETRY_SECONDS, and its read reruns on the primary;
-- it keeps up: its lag, measured at most every REPLICA_CHECK_SECONDS (1) per
-  process, is within REPLICA_MAX_LAG_SECONDS. The lag is 0 while it streams and has replayed all
-  it received, else the age of the last transaction it replayed (an idle
-  primary makes that an overestimate, which only sends reads to the primary);
+- it keeps up: at most every REPLICA_CHECK_SECONDS each process notes the
+  primary's WAL flush position, then asks the replica how far it has replayed.
+  Its lag is the age of the newest note it has replayed past: everything the
+  primary had flushed then, the replica has. That bound holds whatever the
+  replica says of itself (after a restart, on a stalled link) and whatever the
+  clocks of the two hosts say. Over REPLICA_MAX_LAG_SECONDS: the primary.
 - it has the reader's own writes: each write by a signed-in user records the
-  primary's WAL position (`ReplicaPinMiddleware`, in Redis for
-  REPLICA_MAX_LAG_SECONDS + REPLICA_CHECK_SECONDS + 1 s), and that user reads
-  the primary until the replica has replayed past it. Once the record expires,
-  a replica still without the write is more than REPLICA_MAX_LAG_SECONDS
-  behind (the write is older than that, plus the time the lag may be stale),
-  so no one reads it.
-  Redis down loses the record: for at most the allowed lag, a user may then
-  not see a write of theirs on these reads.
+  primary's WAL insert position (`ReplicaPinMiddleware`, in Redis for
+  PIN_SECONDS), and that user reads the primary until the replica has replayed
+  past it.
 
 Each such response says where it was read: `X-Read-From: replica` with
 `X-Replica-Lag` (seconds), or `X-Read-From: primary`. Without a replica
@@ -36,7 +35,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections import deque
 from contextlib import suppress
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -45,7 +44,6 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.http import StreamingHttpResponse
 from rest_framework.permissions import SAFE_METHODS
 
 from .middleware import authenticated_user_id
@@ -54,7 +52,10 @@ from .outages import dependency_down
 logger = logging.getLogger("apps.outages")
 
 REPLICA = "replica"
-_HOT_STANDBY_CONFLICT = "40001"  # a replayed change cancelled the query on the replica
+# How long a user's last write keeps them on the primary, at most: minutes, so
+# that read-your-writes holds by the replay position alone, whatever the lag.
+PIN_SECONDS = 300
+_HOT_STANDBY_CONFLICTS = ("40001", "40P01")  # replay cancelled the query on the replica
 
 _reading: ContextVar[str | None] = ContextVar("replica_reading", default=None)
 
@@ -66,15 +67,18 @@ def replica_configured() -> bool:
 def reading_connection():
     """The connection this request reads from: the replica inside a replica
     read, else the primary. Raw SQL of the opted-in reads takes it."""
-    return connections[_reading.get() or DEFAULT_DB_ALIAS]
+    return connections[ReplicaRouter().db_for_read(None)]
 
 
 class ReplicaRouter:
-    """Reads go where the current replica read says (none: the primary);
-    writes and migrations always to the primary."""
+    """Reads go where the current replica read says, outside a transaction on
+    the primary; everything else, writes and migrations to the primary."""
 
-    def db_for_read(self, model, **hints) -> str | None:
-        return _reading.get()
+    def db_for_read(self, model, **hints) -> str:
+        alias = _reading.get()
+        if alias is None or connections[DEFAULT_DB_ALIAS].in_atomic_block:
+            return DEFAULT_DB_ALIAS
+        return alias
 
     def db_for_write(self, model, **hints) -> str:
         return DEFAULT_DB_ALIAS
@@ -86,26 +90,26 @@ class ReplicaRouter:
         return db == DEFAULT_DB_ALIAS
 
 
-# --- the replica's state, per process -----------------------------------------------
+# --- the replica's state, per process ------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ReplicaState:
-    lag: float  # seconds behind the primary
+    lag: float  # seconds: the replica has everything the primary had flushed this long ago
     replayed: int  # WAL position replayed, in bytes
     checked_at: float  # time.monotonic()
 
 
-_STATE_SQL = """
-SELECT pg_wal_lsn_diff(pg_last_wal_replay_lsn(), '0/0')::bigint,
-       CASE WHEN pg_last_wal_replay_lsn() >= pg_last_wal_receive_lsn()
-             AND EXISTS (SELECT FROM pg_stat_wal_receiver WHERE status = 'streaming')
-            THEN 0
-            ELSE COALESCE(extract(epoch FROM clock_timestamp()
-                                             - pg_last_xact_replay_timestamp()),
-                          'Infinity')
-       END::float8
-"""
+_POSITION_SQL = "SELECT pg_wal_lsn_diff({}, '0/0')::bigint"
+_PRIMARY_FLUSHED = _POSITION_SQL.format("pg_current_wal_flush_lsn()")
+_PRIMARY_INSERTED = _POSITION_SQL.format("pg_current_wal_insert_lsn()")
+_REPLICA_REPLAYED = _POSITION_SQL.format("pg_last_wal_replay_lsn()")  # NULL once promoted
+
+
+def _position(alias: str, sql: str) -> int | None:
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql)
+        return cursor.fetchone()[0]
 
 
 class _Replica:
@@ -113,20 +117,25 @@ class _Replica:
         self._lock = threading.Lock()
         self._state: ReplicaState | None = None
         self._down_until = 0.0
+        self._failures = 0  # a check that began before a failure does not undo it
+        self._notes: deque[tuple[float, int]] = deque()  # (monotonic, primary flushed)
 
     def state(self) -> ReplicaState | None:
         """The replica's lag and replay position, at most REPLICA_CHECK_SECONDS
-        old; None while it is down."""
+        old; None while it is down or the primary cannot say where it is."""
         now = time.monotonic()
-        if now < self._down_until:
-            return None
-        state = self._state
+        with self._lock:
+            if now < self._down_until:
+                return None
+            state, failures = self._state, self._failures
         if state is not None and now - state.checked_at < settings.REPLICA_CHECK_SECONDS:
             return state
         try:
-            with connections[REPLICA].cursor() as cursor:
-                cursor.execute(_STATE_SQL)
-                replayed, lag = cursor.fetchone()
+            flushed = _position(DEFAULT_DB_ALIAS, _PRIMARY_FLUSHED)
+        except DatabaseError:
+            return None  # the primary's own outage is answered on the primary
+        try:
+            replayed = _position(REPLICA, _REPLICA_REPLAYED)
         except DatabaseError as exc:
             self.failed(exc)
             return None
@@ -134,17 +143,26 @@ class _Replica:
             self.failed(None)
             return None
         with self._lock:
+            if failures != self._failures:
+                return None
+            self._notes.append((now, flushed))
+            horizon = now - settings.REPLICA_MAX_LAG_SECONDS - settings.REPLICA_CHECK_SECONDS
+            while len(self._notes) > 1 and self._notes[1][0] <= horizon:
+                self._notes.popleft()
+            noted_at = next((at for at, lsn in reversed(self._notes) if lsn <= replayed), None)
+            lag = float("inf") if noted_at is None else now - noted_at
             if self._down_until:
                 self._down_until = 0.0
                 logger.info("replica available again: reads on it")
             self._state = ReplicaState(lag=lag, replayed=replayed, checked_at=now)
-        return self._state
+            return self._state
 
     def failed(self, exc: BaseException | None) -> None:
         """Leave the replica alone for REPLICA_RETRY_SECONDS."""
         with self._lock:
             first = not self._down_until
             self._down_until = time.monotonic() + settings.REPLICA_RETRY_SECONDS
+            self._failures += 1
             self._state = None
         with suppress(DatabaseError):
             connections[REPLICA].close()
@@ -163,12 +181,12 @@ def _written_key(user_id) -> str:
 
 
 def remember_write(user_id) -> None:
-    """Record the primary's WAL position after a write of `user_id`'s."""
-    with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-        cursor.execute("SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::bigint")
-        (position,) = cursor.fetchone()
-    timeout = settings.REPLICA_MAX_LAG_SECONDS + settings.REPLICA_CHECK_SECONDS + 1
-    cache.set(_written_key(user_id), int(position), timeout=timeout)
+    """Record the primary's WAL position after a write of `user_id`'s (the
+    furthest, if two of theirs end at once)."""
+    position = _position(DEFAULT_DB_ALIAS, _PRIMARY_INSERTED)
+    key = _written_key(user_id)
+    if position > (cache.get(key) or 0):
+        cache.set(key, position, timeout=PIN_SECONDS)
 
 
 class ReplicaPinMiddleware:
@@ -210,37 +228,34 @@ def replica_for(user) -> ReplicaState | None:
 # --- views ------------------------------------------------------------------------------
 
 
-def _reading_on(alias: str, items: Iterable) -> Iterator:
-    """`items` consumed with reads on `alias`: a streamed response's rows are
-    read after the view has returned."""
-    iterator = iter(items)
-    while True:
-        token = _reading.set(alias)
-        try:
-            item = next(iterator)
-        except StopIteration:
-            return
-        finally:
-            _reading.reset(token)
-        yield item
-
-
 # A DRF view whose `replica_methods` (GET, HEAD; POST for a read sent as one)
-# read from the replica when it may (see the module's docstring). A read the
-# replica fails (it went down, or a replayed change cancelled it) runs again on
-# the primary. (Comments, not a docstring: drf-spectacular would give the
-# docstring to every operation of the views that mix this in.)
+# read from the replica when it may (see the module's docstring) and
+# `reads_replica` agrees. A read the replica fails (it went down, or a replayed
+# change cancelled it) runs again on the primary. (Comments, not a docstring:
+# drf-spectacular would give the docstring to every operation of the views
+# that mix this in.)
 class ReplicaReads:
     replica_methods = ("GET", "HEAD")
 
     _replica_state: ReplicaState | None = None
     _replica_token = None
 
+    def reads_replica(self, request) -> bool:
+        """Whether this read may go to the replica at all (a view narrows it)."""
+        return True
+
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            return super().dispatch(request, *args, **kwargs)
+        finally:
+            self._stop_reading()  # also when an exception escapes DRF's handler
+
     def initial(self, request, *args, **kwargs):
-        super().initial(request, *args, **kwargs)  # authentication, permissions: the primary
-        if request.method in self.replica_methods and replica_configured():
+        super().initial(request, *args, **kwargs)  # negotiation, auth, permissions: primary
+        if replica_configured() and request.method in self.replica_methods:
             request._request.replica_read = True
-            self._replica_state = replica_for(request.user)
+            if self.reads_replica(request):
+                self._replica_state = replica_for(request.user)
             if self._replica_state is not None:
                 self._replica_token = _reading.set(REPLICA)
 
@@ -257,10 +272,10 @@ class ReplicaReads:
 
     @staticmethod
     def _replica_failed(exc: BaseException) -> bool:
-        if dependency_down(exc) == "database":
+        if dependency_down(exc) == "database" and connections[REPLICA].errors_occurred:
             replica.failed(exc)
             return True
-        return getattr(exc.__cause__, "sqlstate", None) == _HOT_STANDBY_CONFLICT
+        return getattr(exc.__cause__, "sqlstate", None) in _HOT_STANDBY_CONFLICTS
 
     def _stop_reading(self) -> None:
         if self._replica_token is not None:
@@ -276,7 +291,5 @@ class ReplicaReads:
             else:
                 response["X-Read-From"] = "replica"
                 response["X-Replica-Lag"] = f"{state.lag:.3f}"
-                if isinstance(response, StreamingHttpResponse):
-                    response.streaming_content = _reading_on(REPLICA, response.streaming_content)
         self._stop_reading()
         return response

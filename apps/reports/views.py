@@ -43,11 +43,18 @@ class ReportListView(ReplicaReads, generics.ListAPIView):
     def get_queryset(self):
         return self.model.objects.none()  # the schema's model; rows come from selectors
 
+    def reads_replica(self, request) -> bool:
+        # A CSV export streams after the view has returned: a replica failing
+        # midway could not be retried, only cut short. Exports read the primary.
+        return request.accepted_renderer.format != "csv"
+
     def handle_exception(self, exc):
-        # Errors answer in the JSON envelope, also to a request for CSV.
-        self.request.accepted_renderer = JSONRenderer()
-        self.request.accepted_media_type = JSONRenderer.media_type
-        return super().handle_exception(exc)
+        response = super().handle_exception(exc)
+        if response.status_code >= 400:
+            # Errors answer in the JSON envelope, also to a request for CSV.
+            self.request.accepted_renderer = JSONRenderer()
+            self.request.accepted_media_type = JSONRenderer.media_type
+        return response
 
     def list(self, request: Request, *args, **kwargs):
         data = self.query_serializer(data=request.query_params)

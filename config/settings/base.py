@@ -150,7 +150,7 @@ EMBEDDED_DATABASE = DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite
 
 
 def replica_database(databases: dict, url: str) -> None:
-    """The `replica` alias for a streaming replica of the primary at `url` (none
+    """The `replica` alias for one streaming replica of the primary at `url` (none
     when empty): the catalog's, availability's and the reports' reads go to it
     while it keeps up (apps/core/replica.py); every decision stays on the primary.
     A short connect timeout: a replica that cannot be reached is skipped, not
@@ -161,6 +161,12 @@ def replica_database(databases: dict, url: str) -> None:
             conn_max_age=databases["default"]["CONN_MAX_AGE"],
             connect_timeout=env.int("REPLICA_CONNECT_TIMEOUT", default=2),
         )
+        # A replica that stops answering mid-query (a host gone, a cable cut)
+        # fails the read in seconds, which then runs on the primary.
+        databases["replica"]["OPTIONS"].update(
+            keepalives=1, keepalives_idle=5, keepalives_interval=2, keepalives_count=2
+        )
+        databases["replica"]["OPTIONS"].setdefault("tcp_user_timeout", 10_000)
 
 
 if not EMBEDDED_DATABASE:

@@ -1,6 +1,7 @@
 """docker-compose.yml and the Dockerfile run the processes the design lists, from one image.
 
-Static checks on the files themselves: no Docker engine and no database needed.
+Static checks on the files themselves, no Docker engine; the replica's entrypoint
+runs for real against a private PostgreSQL cluster (bench/private.py).
 """
 
 import os
@@ -249,7 +250,10 @@ def test_compose_replica_streams_from_db_with_the_entrypoint_it_mounts():
     mounted = {volume.split(":")[1]: volume.split(":")[0] for volume in replica["volumes"]}
     assert replica["entrypoint"][-1] in mounted
     assert any(volume.endswith("allow-replication.sh:ro") for volume in services["db"]["volumes"])
-    assert services["web"]["environment"]["REPLICA_DATABASE_URL"] == "${REPLICA_DATABASE_URL:-}"
+    assert (
+        services["web"]["environment"]["REPLICA_DATABASE_URL"]
+        == "${COMPOSE_REPLICA_DATABASE_URL:-}"
+    )
     script = REPO_ROOT / mounted[replica["entrypoint"][-1]].removeprefix("./")
 
     # when: the entrypoint runs against a real primary (a private cluster)
