@@ -256,7 +256,22 @@ CELERY_TASK_ANNOTATIONS = {
     for name, (_, limit) in _TASKS.items()
 }
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# A broker that accepts and never answers fails a send in seconds instead of
+# holding the request (or task) that sends: each Redis command of the broker's
+# connections waits CELERY_BROKER_SOCKET_TIMEOUT at most (longer than the
+# worker's 1 s BRPOP), and a send is tried twice.
+CELERY_BROKER_SOCKET_TIMEOUT = env.float("CELERY_BROKER_SOCKET_TIMEOUT", default=3.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": 3600,
+    "socket_timeout": CELERY_BROKER_SOCKET_TIMEOUT,
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 0.5,
+}
 # One beat sends the schedule, however many run (apps/core/beat.py): the holder
 # of a Redis lock, renewed every third of its time to live.
 CELERY_BEAT_SCHEDULER = "apps.core.beat:SingleBeatScheduler"
