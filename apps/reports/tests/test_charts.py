@@ -104,11 +104,17 @@ def test_who_may_see_the_charts(history):
 
 def _log_in(driver, live_server, user) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
     driver.get(f"{live_server.url}/admin/login/")
     driver.find_element(By.ID, "id_username").send_keys(user.email)
     driver.find_element(By.ID, "id_password").send_keys(DEFAULT_PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+    # The click returns before the login's answer: wait for it, or the next page
+    # may be asked for without the session cookie and redirect to the login.
+    WebDriverWait(driver, 15).until(
+        lambda d: "/admin/login/" not in d.current_url, "the login never finished"
+    )
 
 
 def _drawn(driver, url: str) -> dict:
