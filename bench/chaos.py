@@ -85,9 +85,7 @@ class Stack:
         # The long-running processes, as compose runs them: through the pooler.
         self.pooled_env = {
             **self.env,
-            "BENCH_DATABASE_URL": self.postgres.url.replace(
-                f":{self.postgres.port}/", f":{self.bouncer.port}/"
-            ),
+            "BENCH_DATABASE_URL": self.bouncer.url,
             "DATABASE_TRANSACTION_POOLING": "true",
         }
         self.manage("migrate", "--noinput", "-v", "0")

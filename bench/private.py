@@ -35,6 +35,12 @@ PGBOUNCER = shutil.which("pgbouncer") or (
 )
 
 
+def database_url(port: int) -> str:
+    """The harness's database ("chaos") on a local port: a private server's, or
+    a pooler's in front of one."""
+    return f"postgres://postgres@127.0.0.1:{port}/chaos"
+
+
 def _as_postgres(argv: list[str]) -> list[str]:
     """initdb and postgres refuse to run as root: run them as the postgres user."""
     if os.geteuid() == 0:
@@ -51,9 +57,12 @@ class PrivatePostgres:
     def data(self) -> Path:
         return self.home / "data"
 
+    # What `init` gives the server on top of its port and sockets.
+    server_options = "-c fsync=off -c synchronous_commit=off"
+
     @property
     def url(self) -> str:
-        return f"postgres://postgres@127.0.0.1:{self.port}/chaos"
+        return database_url(self.port)
 
     def _ctl(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -64,21 +73,18 @@ class PrivatePostgres:
             timeout=60,
         )
 
+    def data_argv(self) -> list[str]:
+        """The command that makes the data directory: a new cluster."""
+        return [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]
+
     def init(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         if os.geteuid() == 0:
             shutil.chown(self.home, "postgres", "postgres")
-        subprocess.run(
-            _as_postgres(
-                [str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres", "-A", "trust"]
-            ),
-            capture_output=True,
-            check=True,
-            timeout=120,
-        )
+        subprocess.run(_as_postgres(self.data_argv()), capture_output=True, check=True, timeout=300)
         options = (
             f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
-            " -c max_connections=200 -c fsync=off -c synchronous_commit=off"
+            f" -c max_connections=200 {self.server_options}"
         )
         (self.home / "options").write_text(options)
 
@@ -128,18 +134,27 @@ class PrivatePostgres:
 
 
 @contextmanager
-def private_postgres() -> Iterator[PrivatePostgres]:
-    with tempfile.TemporaryDirectory(prefix="chaos-pg-") as directory:
+def _running(prefix: str, make, **fields) -> Iterator:
+    """`make(home, **fields)` (a PrivatePostgres or PrivateReplica) made and
+    started in a temporary directory the postgres user owns; stopped, and the
+    directory removed, however the block ends."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as directory:
         if os.geteuid() == 0:
             shutil.chown(directory, "postgres", "postgres")
-        postgres = PrivatePostgres(Path(directory) / "pg")
-        postgres.init()
-        postgres.start()
+        cluster = make(Path(directory) / "pg", **fields)
+        cluster.init()
+        cluster.start()
         try:
-            postgres.create_database()
-            yield postgres
+            yield cluster
         finally:
-            postgres.stop("immediate")
+            cluster.stop("immediate")
+
+
+@contextmanager
+def private_postgres() -> Iterator[PrivatePostgres]:
+    with _running("chaos-pg-", PrivatePostgres) as postgres:
+        postgres.create_database()
+        yield postgres
 
 
 @dataclass
@@ -148,44 +163,23 @@ class PrivateReplica(PrivatePostgres):
     cluster (initdb's trust lets 127.0.0.1 replicate), on a port of its own."""
 
     primary: PrivatePostgres | None = None
+    server_options = "-c hot_standby=on -c hot_standby_feedback=on"
 
-    def init(self) -> None:
-        self.home.mkdir(parents=True, exist_ok=True)
-        if os.geteuid() == 0:
-            shutil.chown(self.home, "postgres", "postgres")
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(PG_BIN / "pg_basebackup"),
-                    *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
-                    *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast"),
-                ]
-            ),
-            capture_output=True,
-            check=True,
-            timeout=300,
-        )
-        options = (
-            f"-p {self.port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={self.home}"
-            " -c max_connections=200 -c hot_standby=on -c hot_standby_feedback=on"
-        )
-        (self.home / "options").write_text(options)
+    def data_argv(self) -> list[str]:
+        """The data directory is a copy of the primary's, set to stream from it."""
+        return [
+            str(PG_BIN / "pg_basebackup"),
+            *("-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres"),
+            *("-D", str(self.data), "-R", "-X", "stream", "-c", "fast"),
+        ]
 
 
 @contextmanager
 def private_replica(primary: PrivatePostgres) -> Iterator[PrivateReplica]:
     """A streaming replica of `primary`, its data made after the primary's (so
     it holds the primary's databases); stopped however the block ends."""
-    with tempfile.TemporaryDirectory(prefix="replica-pg-") as directory:
-        if os.geteuid() == 0:
-            shutil.chown(directory, "postgres", "postgres")
-        replica = PrivateReplica(Path(directory) / "pg", primary=primary)
-        replica.init()
-        replica.start()
-        try:
-            yield replica
-        finally:
-            replica.stop("immediate")
+    with _running("replica-pg-", PrivateReplica, primary=primary) as replica:
+        yield replica
 
 
 @dataclass
@@ -263,6 +257,11 @@ class PrivatePgBouncer:
     pool_size: int = 40
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """The upstream's database, through this pooler."""
+        return database_url(self.port)
 
     def write_config(self) -> Path:
         self.home.mkdir(parents=True, exist_ok=True)

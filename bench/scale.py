@@ -135,11 +135,6 @@ def connections_for(workers: int) -> int:
     return max(MIN_CONNECTIONS, CONNECTIONS_PER_WORKER * workers)
 
 
-def _url(port: int) -> str:
-    """The bench database ("chaos", as bench/private.py creates it) on a local port."""
-    return f"postgres://postgres@127.0.0.1:{port}/chaos"
-
-
 # --- the services ----------------------------------------------------------------
 
 
@@ -147,8 +142,8 @@ def _url(port: int) -> str:
 class Services:
     primary: PrivatePostgres
     replica: PrivateReplica
-    bouncer_port: int
-    replica_bouncer_port: int
+    bouncer_url: str  # the primary through its PgBouncer
+    replica_bouncer_url: str  # the replica through its own
     bouncer_pgids: tuple[int, ...]  # process groups of the two PgBouncers
 
     def env(self, setup: str) -> dict[str, str]:
@@ -163,9 +158,9 @@ class Services:
         if setup in ("unprepared", "pgbouncer", "replica"):
             env["DATABASE_TRANSACTION_POOLING"] = "true"
         if setup in ("pgbouncer", "replica"):
-            env["BENCH_DATABASE_URL"] = _url(self.bouncer_port)
+            env["BENCH_DATABASE_URL"] = self.bouncer_url
         if setup == "replica":
-            env["REPLICA_DATABASE_URL"] = _url(self.replica_bouncer_port)
+            env["REPLICA_DATABASE_URL"] = self.replica_bouncer_url
         return env
 
 
@@ -212,8 +207,8 @@ def services(options: ScaleOptions) -> Iterator[Services]:
         yield Services(
             primary=primary,
             replica=replica,
-            bouncer_port=bouncer.port,
-            replica_bouncer_port=replica_bouncer.port,
+            bouncer_url=bouncer.url,
+            replica_bouncer_url=replica_bouncer.url,
             bouncer_pgids=(bouncer.process.pid, replica_bouncer.process.pid),
         )
 
